@@ -1,0 +1,154 @@
+"""One table from every provider error vocabulary to our error classes.
+
+Three vocabularies meet here: DashScope native (CamelCase ``code``: ``InvalidApiKey``,
+``Throttling.RateQuota``), DashScope compatible mode (snake_case ``error.code``:
+``invalid_api_key``, ``limit_requests``, sometimes the native spelling), and DeepSeek, whose
+``code`` is almost always ``invalid_request_error`` so only the HTTP status means anything.
+Known codes decide first (the dashscope SDK reports every in-stream error as HTTP 400, so a
+mid-stream ``InternalError`` must still be a retryable server error); the status decides the
+rest.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+import time
+from collections.abc import Mapping
+
+from ..errors import (
+    ApiError,
+    AuthError,
+    InvalidRequestError,
+    RateLimitError,
+    ServerError,
+)
+
+_REGION_HINT = "DashScope keys only work in the region that issued them: check the profile's region"
+
+# lower-cased code -> (class, hint)
+_CODES: dict[str, tuple[type[ApiError], str | None]] = {
+    "invalidapikey": (AuthError, _REGION_HINT),
+    "invalid_api_key": (AuthError, _REGION_HINT),
+    "arrearage": (
+        AuthError,
+        "the Alibaba Cloud account has an overdue payment; settle it in the console",
+    ),
+    "accessdenied": (
+        AuthError,
+        "this key or workspace may not use the model; enable it in Model Studio",
+    ),
+    "accessdenied.unpurchased": (AuthError, "the model is not purchased for this account"),
+    "model.accessdenied": (
+        AuthError,
+        "this key or workspace may not use the model; enable it in Model Studio",
+    ),
+    "datainspectionfailed": (
+        InvalidRequestError,
+        "content inspection rejected the input or the output",
+    ),
+    "data_inspection_failed": (
+        InvalidRequestError,
+        "content inspection rejected the input or the output",
+    ),
+    "throttling": (RateLimitError, None),
+    "throttling.ratequota": (RateLimitError, None),
+    "throttling.allocationquota": (RateLimitError, None),
+    "limit_requests": (RateLimitError, None),
+    "limit_burst_rate": (RateLimitError, "DashScope limits how fast the request rate may grow"),
+    "internalerror": (ServerError, None),
+    "internal_error": (ServerError, None),
+    "serviceunavailable": (ServerError, None),
+    "gatewaytimeout": (ServerError, None),
+    "invalidparameter": (InvalidRequestError, None),
+    "invalid_parameter_error": (InvalidRequestError, None),
+    "model_not_found": (InvalidRequestError, None),
+}
+
+_MODEL_HINT = (
+    "check the model name with `deepseek models`; DeepSeek models on DashScope differ by region"
+)
+_RETIRED_HINT = (
+    "deepseek-chat and deepseek-reasoner were retired on 2026-07-24; "
+    "use deepseek-flash or deepseek-v4-pro (see `deepseek models`)"
+)
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def clean_message(text: str, limit: int = 300) -> str:
+    """Provider text as one short line: no HTML, no newlines, bounded length."""
+    text = _TAGS.sub(" ", text)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def parse_retry_after(headers: Mapping[str, str] | None) -> float | None:
+    """Seconds to wait from ``retry-after-ms`` or ``retry-after`` (seconds or HTTP date)."""
+    if not headers:
+        return None
+    lowered = {k.lower(): v for k, v in headers.items()}
+    if "retry-after-ms" in lowered:
+        try:
+            return max(float(lowered["retry-after-ms"]) / 1000, 0.0)
+        except ValueError:
+            pass
+    value = lowered.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        when = email.utils.parsedate_to_datetime(value) if value else None
+        return None if when is None else max(when.timestamp() - time.time(), 0.0)
+
+
+def map_error(
+    *,
+    provider: str,
+    status: int | None,
+    code: str | None,
+    message: str | None,
+    request_id: str | None = None,
+    retry_after: float | None = None,
+) -> ApiError:
+    """Choose our error class, message and hint for one provider error."""
+    text = clean_message(message or "") or "no message"
+    cls: type[ApiError] | None = None
+    hint: str | None = None
+    known = _CODES.get((code or "").lower())
+    if known is not None:
+        cls, hint = known
+        if (code or "").lower() == "throttling.allocationquota" and "free" in text.lower():
+            cls, hint = AuthError, "the free quota is used up; enable paid usage in Model Studio"
+    elif status is not None:
+        if status in (401, 403):
+            cls = AuthError
+            hint = _REGION_HINT if provider == "dashscope" else f"check the {provider} API key"
+        elif status == 402:
+            cls, hint = AuthError, "insufficient balance: top up the account"
+        elif status == 429:
+            cls = RateLimitError
+            if provider == "deepseek" and "concurrency" in text.lower():
+                hint = "DeepSeek scales the concurrency limit with the account balance"
+        elif status in (408, 409) or status >= 500:
+            cls = ServerError
+        elif 400 <= status < 500:
+            cls = InvalidRequestError
+    if cls is None:
+        cls = ServerError
+    if cls is InvalidRequestError and hint is None:
+        lowered = text.lower()
+        if "model not exist" in lowered or "does not exist" in lowered:
+            hint = _MODEL_HINT if provider == "dashscope" else _RETIRED_HINT
+        elif "non-streaming" in lowered or "stream mode" in lowered:
+            hint = "this model needs streaming: drop --no-stream"
+        elif "reasoning_content" in lowered:
+            hint = "the provider wants earlier thinking sent back after tool calls"
+    return cls(
+        text,
+        hint=hint,
+        status=status,
+        code=code,
+        request_id=request_id,
+        retry_after=retry_after,
+    )

@@ -1,0 +1,288 @@
+"""Adapter for OpenAI-compatible endpoints: DashScope compatible mode, DeepSeek, vLLM, Ollama.
+
+Uses the official ``openai`` SDK with its retries off (retries are ours: they must stop once
+output was shown) and with the key and base URL always passed explicitly, with every
+``OPENAI_*`` variable hidden while the client is built so none can redirect or decorate our
+requests. Traps handled here: usage arrives in a ``choices: []`` chunk (DashScope) or on the
+finish chunk (DeepSeek), thinking is ``reasoning_content`` or ``reasoning`` (vLLM, Ollama), a
+flat ``{"code", "message"}`` object inside a stream is an error the SDK yields as a chunk, and
+a stream that ends without a finish reason was cut off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..config import Profile
+from ..errors import ApiError, NetworkError, TimeoutExpired, TruncatedError
+from ..events import AnswerDelta, ChatRequest, Event, Finished, ThinkingDelta, Usage
+from .error_map import map_error, parse_retry_after
+
+
+@contextlib.contextmanager
+def _without_openai_env() -> Iterator[None]:
+    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("OPENAI_")}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
+
+
+def usage_from_openai(raw: Any) -> Usage:
+    """Read usage from an OpenAI-shaped object, including DeepSeek's cache-hit fields."""
+
+    def field(obj: Any, name: str) -> Any:
+        if obj is None:
+            return None
+        if isinstance(obj, dict):
+            return obj.get(name)
+        value = getattr(obj, name, None)
+        if value is None and getattr(obj, "model_extra", None):
+            value = obj.model_extra.get(name)
+        return value
+
+    prompt = field(raw, "prompt_tokens") or 0
+    cached = field(field(raw, "prompt_tokens_details"), "cached_tokens")
+    if cached is None:
+        cached = field(raw, "prompt_cache_hit_tokens")
+    completion = field(raw, "completion_tokens") or 0
+    reasoning = field(field(raw, "completion_tokens_details"), "reasoning_tokens") or 0
+    total = field(raw, "total_tokens") or prompt + completion
+    return Usage(int(prompt), int(cached or 0), int(completion), int(reasoning), int(total))
+
+
+def beta_url(base_url: str) -> str:
+    """DeepSeek's beta features live at ``/beta`` next to ``/v1`` (which is optional)."""
+    base = base_url.rstrip("/")
+    if base.endswith("/v1"):
+        base = base[: -len("/v1")]
+    return base + "/beta"
+
+
+class OpenAICompatBackend:
+    def __init__(self, profile: Profile, api_key: str | None, http_client: Any = None) -> None:
+        with _without_openai_env():
+            import openai
+        logging.getLogger("openai").setLevel(logging.WARNING)
+        self._openai = openai
+        self._profile = profile
+        self._api_key = api_key or "no-key"
+        self._http_client = http_client
+        self._clients: dict[str, Any] = {}
+
+    def _client(self, base_url: str) -> Any:
+        client = self._clients.get(base_url)
+        if client is None:
+            t = self._profile.timeouts
+            with _without_openai_env():
+                client = self._openai.AsyncOpenAI(
+                    api_key=self._api_key,
+                    base_url=base_url,
+                    max_retries=0,
+                    timeout=self._openai.Timeout(
+                        t.total, connect=t.connect, read=t.idle, write=t.idle
+                    ),
+                    http_client=self._http_client,
+                )
+            self._clients[base_url] = client
+        return client
+
+    async def aclose(self) -> None:
+        for client in self._clients.values():
+            await client.close()
+        self._clients.clear()
+
+    async def list_models(self) -> list[str]:
+        try:
+            page = await self._client(self._profile.base_url).models.list()
+            return [m.id for m in page.data or []]
+        except self._openai.OpenAIError as exc:
+            raise self._map(exc) from None
+
+    # -- streaming
+    async def stream(self, request: ChatRequest, params: dict[str, Any]) -> AsyncIterator[Event]:
+        needs_beta = request.suffix is not None or (
+            bool(request.messages) and request.messages[-1].prefix
+        )
+        if needs_beta and self._profile.provider == "deepseek":
+            base = beta_url(self._profile.base_url)
+        else:
+            base = self._profile.base_url
+        client = self._client(base)
+        try:
+            if request.suffix is not None:
+                async for event in self._fim(client, request, params):
+                    yield event
+            elif request.stream:
+                async for event in self._chat_stream(client, request, params):
+                    yield event
+            else:
+                async for event in self._chat_once(client, request, params):
+                    yield event
+        except self._openai.OpenAIError as exc:
+            raise self._map(exc) from None
+
+    async def _chat_stream(
+        self, client: Any, request: ChatRequest, params: dict[str, Any]
+    ) -> AsyncIterator[Event]:
+        body = {"stream_options": {"include_usage": True}, **params}
+        stream = await client.chat.completions.create(
+            model=request.model,
+            messages=[m.to_wire() for m in request.messages],
+            stream=True,
+            extra_body=body,
+        )
+        request_id = stream.response.headers.get("x-request-id")
+        finish: str | None = None
+        usage: Usage | None = None
+        try:
+            async for chunk in stream:
+                extra = chunk.model_extra or {}
+                if chunk.choices is None and extra.get("code"):
+                    # DashScope's flat in-stream error: the SDK yields it as a chunk.
+                    raise map_error(
+                        provider=self._profile.provider,
+                        status=None,
+                        code=str(extra.get("code")),
+                        message=extra.get("message"),
+                        request_id=extra.get("request_id") or request_id,
+                    )
+                if request_id is None and chunk.id:
+                    request_id = chunk.id.removeprefix("chatcmpl-")
+                if chunk.usage is not None:
+                    usage = usage_from_openai(chunk.usage)
+                for choice in chunk.choices or ():
+                    delta = choice.delta
+                    if delta is not None:
+                        thinking = getattr(delta, "reasoning_content", None) or getattr(
+                            delta, "reasoning", None
+                        )
+                        if thinking:
+                            yield ThinkingDelta(thinking)
+                        if delta.content:
+                            yield AnswerDelta(delta.content)
+                    if choice.finish_reason:
+                        finish = choice.finish_reason
+        finally:
+            await stream.close()
+        for event in self._ending(finish, usage, request_id):
+            yield event
+
+    def _ending(
+        self, finish: str | None, usage: Usage | None, request_id: str | None
+    ) -> list[Event]:
+        if finish is None:
+            raise TruncatedError(
+                "the stream ended without a finish reason",
+                request_id=request_id,
+                hint="the connection was cut; try again",
+            )
+        if finish == "insufficient_system_resource":
+            raise TruncatedError(
+                "the provider ran out of inference resources mid-answer",
+                code=finish,
+                request_id=request_id,
+            )
+        events: list[Event] = [usage] if usage is not None else []
+        events.append(Finished(finish, request_id))
+        return events
+
+    async def _chat_once(
+        self, client: Any, request: ChatRequest, params: dict[str, Any]
+    ) -> AsyncIterator[Event]:
+        raw = await client.chat.completions.with_raw_response.create(
+            model=request.model,
+            messages=[m.to_wire() for m in request.messages],
+            stream=False,
+            extra_body=params,
+        )
+        completion = raw.parse()
+        request_id = raw.headers.get("x-request-id") or (completion.id or "").removeprefix(
+            "chatcmpl-"
+        )
+        finish = None
+        for choice in completion.choices or ():
+            message = choice.message
+            thinking = getattr(message, "reasoning_content", None) or getattr(
+                message, "reasoning", None
+            )
+            if thinking:
+                yield ThinkingDelta(thinking)
+            if message.content:
+                yield AnswerDelta(message.content)
+            finish = choice.finish_reason or finish
+        usage = usage_from_openai(completion.usage) if completion.usage else None
+        for event in self._ending(finish, usage, request_id or None):
+            yield event
+
+    async def _fim(
+        self, client: Any, request: ChatRequest, params: dict[str, Any]
+    ) -> AsyncIterator[Event]:
+        prompt = request.messages[-1].content if request.messages else ""
+        raw = await client.completions.with_raw_response.create(
+            model=request.model,
+            prompt=prompt,
+            suffix=request.suffix,
+            stream=False,
+            extra_body=params,
+        )
+        completion = raw.parse()
+        finish = None
+        for choice in completion.choices or ():
+            if choice.text:
+                yield AnswerDelta(choice.text)
+            finish = choice.finish_reason or finish
+        usage = usage_from_openai(completion.usage) if completion.usage else None
+        request_id = raw.headers.get("x-request-id") or completion.id
+        for event in self._ending(finish, usage, request_id):
+            yield event
+
+    # -- errors
+    def _map(self, exc: Exception) -> ApiError:
+        openai = self._openai
+        host = urlsplit(self._profile.base_url).netloc
+        if isinstance(exc, openai.APITimeoutError):
+            return TimeoutExpired(
+                f"no response from {host} within the time limit",
+                hint="raise --timeout or check the network",
+            )
+        if isinstance(exc, openai.APIConnectionError):
+            cause = exc.__cause__
+            detail = f"{type(cause).__name__}: {cause}" if cause else str(exc)
+            return NetworkError(
+                f"cannot reach {host} ({detail})", hint="check the base URL and network"
+            )
+        if isinstance(exc, openai.APIStatusError):
+            body = exc.body
+            code = message = None
+            if isinstance(body, dict):
+                code = body.get("code")
+                message = body.get("message")
+            elif isinstance(body, str):
+                message = body
+            request_id = exc.request_id
+            if request_id is None:
+                with contextlib.suppress(Exception):
+                    request_id = exc.response.json().get("request_id")
+            return map_error(
+                provider=self._profile.provider,
+                status=exc.status_code,
+                code=str(code) if code is not None else None,
+                message=message or exc.message,
+                request_id=request_id,
+                retry_after=parse_retry_after(exc.response.headers),
+            )
+        if isinstance(exc, openai.APIError):
+            body = exc.body if isinstance(exc.body, dict) else {}
+            return map_error(
+                provider=self._profile.provider,
+                status=None,
+                code=str(body.get("code")) if body.get("code") is not None else None,
+                message=exc.message,
+            )
+        return NetworkError(str(exc))

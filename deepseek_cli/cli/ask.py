@@ -1,0 +1,173 @@
+"""``deepseek ask``: one request, shaped for shell pipes."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .boundary import guarded
+from .options import (
+    BudgetOpt,
+    ConfigOpt,
+    DebugOpt,
+    EffortOpt,
+    ExtraOpt,
+    MaxTokensOpt,
+    ModelOpt,
+    ProfileOpt,
+    SearchOpt,
+    SystemOpt,
+    TemperatureOpt,
+    ThinkOpt,
+    TimeoutOpt,
+    TopPOpt,
+)
+
+EPILOG = """\b
+Examples:
+  deepseek ask "why is the sky blue?"
+  git diff | deepseek ask "review this diff" -p deepseek
+  deepseek ask -f notes.md "summarise" --hide-thinking -u
+  deepseek ask --json -m deepseek-v4-flash "2+2?" | jq -r .answer
+  deepseek ask -p deepseek --suffix "    return a" "def fib(a):"
+"""
+
+
+@guarded
+def ask(
+    prompt: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="PROMPT...",
+            help="Prompt words, joined with spaces. Piped stdin is appended.",
+            show_default=False,
+        ),
+    ] = None,
+    profile: ProfileOpt = None,
+    model: ModelOpt = None,
+    think: ThinkOpt = None,
+    budget: BudgetOpt = None,
+    effort: EffortOpt = None,
+    system: SystemOpt = None,
+    temperature: TemperatureOpt = None,
+    top_p: TopPOpt = None,
+    max_tokens: MaxTokensOpt = None,
+    search: SearchOpt = None,
+    extra: ExtraOpt = None,
+    timeout: TimeoutOpt = None,
+    file: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "-f",
+            "--file",
+            metavar="PATH",
+            help="Add a text file's contents. Repeatable.",
+            show_default=False,
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Send files even if binary or secret-looking.")
+    ] = False,
+    json_object: Annotated[
+        bool, typer.Option("--json-object", help="Ask for a JSON object (response_format).")
+    ] = False,
+    prefix: Annotated[
+        str | None,
+        typer.Option(
+            "--prefix",
+            metavar="TEXT",
+            help="Start the answer with TEXT (DeepSeek chat prefix completion, beta).",
+            show_default=False,
+        ),
+    ] = None,
+    suffix: Annotated[
+        str | None,
+        typer.Option(
+            "--suffix",
+            metavar="TEXT",
+            help="Fill in the middle: the prompt is the code before, "
+            "TEXT the code after (DeepSeek FIM, beta).",
+            show_default=False,
+        ),
+    ] = None,
+    stop: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--stop", metavar="SEQ", help="Stop sequence. Repeatable.", show_default=False
+        ),
+    ] = None,
+    show_thinking: Annotated[
+        bool | None,
+        typer.Option(
+            "--show-thinking/--hide-thinking",
+            help="Show or hide the model's thinking (piped: on stderr).",
+            show_default=False,
+        ),
+    ] = None,
+    usage: Annotated[bool, typer.Option("-u", "--usage", help="Print the usage line.")] = False,
+    no_stream: Annotated[
+        bool, typer.Option("--no-stream", help="Wait for the whole answer.")
+    ] = False,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object with answer, usage and cost.")
+    ] = False,
+    config: ConfigOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Send one prompt and print the answer."""
+    from .. import prompt_input, settings
+    from ..render import choose_renderer, stdout_is_terminal
+    from ..render import stderr as say
+    from ..render.footer import usage_line
+    from ..runner import announce, envelope, run_once
+    from ..session import build_messages
+
+    flags = settings.RequestFlags(
+        profile=profile,
+        model=model,
+        thinking=think,
+        thinking_budget=budget,
+        reasoning_effort=effort,
+        system=system,
+        temperature=temperature,
+        top_p=top_p,
+        max_tokens=max_tokens,
+        search=search,
+        extra=tuple(extra or ()),
+        timeout=timeout,
+        config=config,
+    )
+    stdin_text = (
+        None
+        if sys.stdin is None or sys.stdin.isatty()
+        else prompt_input.read_stdin(sys.stdin.buffer)
+    )
+    attachments = [(path, prompt_input.read_attachment(path, force=force)) for path in file or []]
+    text = prompt_input.compose(list(prompt or []), stdin_text, attachments)
+    if json_object and "json" not in text.lower() and "json" not in (system or "").lower():
+        say.warning("--json-object: the prompt should mention JSON, or the provider may refuse")
+
+    resolved = settings.load(flags, os.environ)
+    messages = build_messages(text, system=resolved.system, prefix=prefix)
+    request = resolved.chat_request(
+        messages,
+        stream=not no_stream,
+        json_object=json_object,
+        stop=tuple(stop or ()),
+        suffix=suffix,
+    )
+    plan = announce(resolved, request)
+    renderer = choose_renderer(show_thinking=show_thinking, quiet=json_output)
+    result = run_once(resolved, request, plan, renderer, command="ask", prompt=text)
+    if result.status == "output_closed":
+        return
+    if json_output:
+        import json
+
+        sys.stdout.write(json.dumps(envelope(resolved, result), ensure_ascii=False) + "\n")
+    elif usage or stdout_is_terminal():
+        say.dim(usage_line(result.reply, result.cost))

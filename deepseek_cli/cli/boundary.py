@@ -1,0 +1,88 @@
+"""The single place where failures become a message and an exit code.
+
+Every command is wrapped by :func:`guarded`. Expected failures (``CliError``) print one line
+with what happened, the provider's message and request id, and a hint. Ctrl-C exits 130 and
+SIGTERM 143. Anything else is a bug: exit 1 with a pointer to ``--debug``, which prints the
+traceback (redacted, no local variables).
+"""
+
+from __future__ import annotations
+
+import functools
+import signal
+import sys
+import traceback
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+import typer
+
+from ..errors import ApiError, CliError, ExitCode, Terminated
+from ..redaction import redact
+from ..render import stderr
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+debug_mode = {"on": False}
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+def describe(exc: CliError) -> str:
+    """The one-line message for an expected failure."""
+    if isinstance(exc, ApiError):
+        details = [str(x) for x in (f"HTTP {exc.status}" if exc.status else None, exc.code) if x]
+        if exc.request_id:
+            details.append(f"request {exc.request_id}")
+        text = f"{exc.what}: {exc.message}"
+        if details:
+            text += f" ({', '.join(details)})"
+    else:
+        text = exc.message
+    if exc.hint:
+        text += f"; {exc.hint}"
+    return text
+
+
+def _print_traceback(exc: BaseException) -> None:
+    lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
+    sys.stderr.write(redact("".join(lines)))
+
+
+def guarded(func: Callable[P, R]) -> Callable[P, R]:
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        debug = bool(kwargs.get("debug")) or debug_mode["on"]
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+        try:
+            return func(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except CliError as exc:
+            if debug:
+                _print_traceback(exc)
+            stderr.error(describe(exc))
+            raise typer.Exit(int(exc.exit_code)) from None
+        except KeyboardInterrupt:
+            stderr.notice("interrupted")
+            raise typer.Exit(int(ExitCode.SIGINT)) from None
+        except Terminated:
+            stderr.notice("terminated")
+            raise typer.Exit(int(ExitCode.SIGTERM)) from None
+        except Exception as exc:
+            if debug:
+                _print_traceback(exc)
+                stderr.error(f"internal error: {type(exc).__name__}: {exc}")
+            else:
+                stderr.error(
+                    f"internal error: {type(exc).__name__}: {exc} "
+                    "(a bug; run with --debug for the traceback)"
+                )
+            raise typer.Exit(int(ExitCode.INTERNAL)) from None
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+    return wrapper

@@ -1,0 +1,184 @@
+"""Option declarations shared by the request-making commands (ask, chat, batch).
+
+Declared once as ``Annotated`` aliases so every command spells ``-p``, ``-m``, ``--think`` and
+friends the same way, with the same help and the same completion.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+REQUEST_PANEL = "Request options"
+
+
+def complete_profiles(incomplete: str) -> list[str]:
+    from .. import paths
+    from ..config import BUILTIN_PROFILES, load_config_file, profile_names
+    from ..errors import ConfigError
+
+    try:
+        data = load_config_file(paths.config_file(os.environ)).data
+    except ConfigError:
+        data = {}
+    names = profile_names(data) if data else sorted(BUILTIN_PROFILES)
+    return [n for n in names if n.startswith(incomplete)]
+
+
+def complete_models(incomplete: str) -> list[str]:
+    from ..catalog import load_catalog
+
+    names = sorted({m.id for m in load_catalog().models})
+    return [n for n in names if n.startswith(incomplete)]
+
+
+ProfileOpt = Annotated[
+    str | None,
+    typer.Option(
+        "-p",
+        "--profile",
+        metavar="NAME",
+        help="Profile: built-in (intl, cn, us, intl-native, cn-native, "
+        "us-native, deepseek, local) or from config.toml. Env: DEEPSEEK_CLI_PROFILE.",
+        autocompletion=complete_profiles,
+        rich_help_panel=REQUEST_PANEL,
+        show_default=False,
+    ),
+]
+ModelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "-m",
+        "--model",
+        metavar="MODEL",
+        help="Model id. Env: DEEPSEEK_CLI_MODEL.",
+        autocompletion=complete_models,
+        rich_help_panel=REQUEST_PANEL,
+        show_default=False,
+    ),
+]
+ThinkOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--think/--no-think",
+        help="Switch thinking on or off (hybrid models).",
+        rich_help_panel=REQUEST_PANEL,
+        show_default=False,
+    ),
+]
+BudgetOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--budget",
+        min=1,
+        metavar="TOKENS",
+        help="Thinking budget in tokens (DashScope).",
+        rich_help_panel=REQUEST_PANEL,
+        show_default=False,
+    ),
+]
+EffortOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--effort",
+        metavar="LEVEL",
+        help="Reasoning effort: minimal, low, medium, high, xhigh, max, ultra "
+        "(mapped to what the model accepts, with a notice).",
+        rich_help_panel=REQUEST_PANEL,
+        show_default=False,
+    ),
+]
+SystemOpt = Annotated[
+    str | None,
+    typer.Option(
+        "-s",
+        "--system",
+        metavar="TEXT",
+        help="System prompt.",
+        rich_help_panel=REQUEST_PANEL,
+        show_default=False,
+    ),
+]
+TemperatureOpt = Annotated[
+    float | None,
+    typer.Option(
+        "-t",
+        "--temperature",
+        metavar="FLOAT",
+        min=0.0,
+        max=2.0,
+        help="Sampling temperature.",
+        rich_help_panel=REQUEST_PANEL,
+        show_default=False,
+    ),
+]
+TopPOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--top-p",
+        metavar="FLOAT",
+        min=0.0,
+        max=1.0,
+        help="Nucleus sampling.",
+        rich_help_panel=REQUEST_PANEL,
+        show_default=False,
+    ),
+]
+MaxTokensOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--max-tokens",
+        metavar="N",
+        min=1,
+        help="Maximum answer tokens.",
+        rich_help_panel=REQUEST_PANEL,
+        show_default=False,
+    ),
+]
+SearchOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--search/--no-search",
+        help="Web search (DashScope models that have it).",
+        rich_help_panel=REQUEST_PANEL,
+        show_default=False,
+    ),
+]
+ExtraOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "-x",
+        "--extra",
+        metavar="KEY=VALUE",
+        help="Raw request body field; VALUE is parsed as JSON when it parses. Repeatable.",
+        rich_help_panel=REQUEST_PANEL,
+        show_default=False,
+    ),
+]
+TimeoutOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--timeout",
+        min=0.1,
+        metavar="SECONDS",
+        help="Total time limit per attempt (default 600).",
+        rich_help_panel=REQUEST_PANEL,
+        show_default=False,
+    ),
+]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        metavar="PATH",
+        help="Config file. Env: DEEPSEEK_CLI_CONFIG.",
+        show_default=False,
+    ),
+]
+DebugOpt = Annotated[
+    bool,
+    typer.Option("--debug", help="Show tracebacks on errors (keys redacted)."),
+]

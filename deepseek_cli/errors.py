@@ -1,0 +1,156 @@
+"""Exit codes and the error classes that carry them.
+
+Every failure the user can act on is one of these classes: it knows its exit code, a one-line
+message and a hint. Exactly one place (``cli.boundary``) turns them into output and an exit
+status, so commands never print errors themselves.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    INTERNAL = 1
+    USAGE = 2
+    PARTIAL = 4
+    DATA = 65
+    UNAVAILABLE = 69
+    TEMPFAIL = 75
+    NOPERM = 77
+    CONFIG = 78
+    SIGINT = 130
+    SIGTERM = 143
+
+
+class CliError(Exception):
+    """Base of every expected failure: a message, a hint and an exit code."""
+
+    exit_code: ExitCode = ExitCode.INTERNAL
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class UsageError(CliError):
+    exit_code = ExitCode.USAGE
+
+
+class ConfigError(CliError):
+    exit_code = ExitCode.CONFIG
+
+
+class InputDataError(CliError):
+    """Input we were given cannot be used (batch lines, stdin that is not text)."""
+
+    exit_code = ExitCode.DATA
+
+
+class LockedError(CliError):
+    exit_code = ExitCode.TEMPFAIL
+
+
+class Interrupted(CliError):
+    exit_code = ExitCode.SIGINT
+
+
+class Terminated(BaseException):
+    """Raised in the main thread on SIGTERM so cleanup runs; exits 143.
+
+    A ``BaseException`` for the same reason ``KeyboardInterrupt`` is: library code that catches
+    ``Exception`` must not swallow it.
+    """
+
+
+class ApiError(CliError):
+    """A request to a provider failed.
+
+    ``retryable`` says whether sending the same request again may succeed; ``retry_after`` is
+    the server's requested wait in seconds when it gave one.
+    """
+
+    exit_code = ExitCode.UNAVAILABLE
+    kind = "api"
+    what = "request failed"
+    retryable = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        status: int | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, hint)
+        self.status = status
+        self.code = code
+        self.request_id = request_id
+        self.retry_after = retry_after
+
+    def to_record(self) -> dict[str, object]:
+        """The ``error`` object written to batch error files and JSON output."""
+        return {
+            "kind": self.kind,
+            "status": self.status,
+            "code": self.code,
+            "message": self.message,
+        }
+
+
+class AuthError(ApiError):
+    """401/403, insufficient balance, arrears: a human has to act."""
+
+    exit_code = ExitCode.NOPERM
+    kind = "auth"
+    what = "not permitted"
+
+
+class InvalidRequestError(ApiError):
+    """400/404/422 or content inspection: the same request will fail again."""
+
+    exit_code = ExitCode.DATA
+    kind = "invalid_request"
+    what = "request rejected"
+
+
+class RateLimitError(ApiError):
+    exit_code = ExitCode.UNAVAILABLE
+    kind = "rate_limit"
+    what = "rate limited"
+    retryable = True
+
+
+class ServerError(ApiError):
+    exit_code = ExitCode.UNAVAILABLE
+    kind = "server"
+    what = "provider error"
+    retryable = True
+
+
+class NetworkError(ApiError):
+    """Connection failures and our own deadlines (connect, first token, idle, total)."""
+
+    exit_code = ExitCode.UNAVAILABLE
+    kind = "network"
+    what = "network error"
+    retryable = True
+
+
+class TimeoutExpired(NetworkError):
+    kind = "timeout"
+    what = "timed out"
+
+
+class TruncatedError(ApiError):
+    """The stream ended without a finish reason, or with ``insufficient_system_resource``."""
+
+    exit_code = ExitCode.UNAVAILABLE
+    kind = "truncated"
+    what = "answer cut off"
+    retryable = True

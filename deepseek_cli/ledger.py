@@ -1,0 +1,136 @@
+"""The usage ledger: one SQLite row per API call, shared safely by concurrent processes.
+
+Many ``ask`` processes under ``xargs -P`` and a batch job may write at once, so the database
+is in WAL mode (set once, it persists), every connection waits up to 5 s for a lock, and
+writes take the lock up front with ``BEGIN IMMEDIATE`` (a deferred transaction that upgrades
+later can fail without waiting). Files are private: created under a 0077 umask, and SQLite
+gives the -wal/-shm files the database's mode. Prompts and answers are stored only when the
+config says ``log_prompts = true``.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .safefile import ensure_private_dir
+
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS calls (
+    id INTEGER PRIMARY KEY,
+    ts TEXT NOT NULL,
+    command TEXT NOT NULL,
+    profile TEXT,
+    provider TEXT,
+    region TEXT,
+    model TEXT,
+    input_tokens INTEGER NOT NULL DEFAULT 0,
+    cached_tokens INTEGER NOT NULL DEFAULT 0,
+    output_tokens INTEGER NOT NULL DEFAULT 0,
+    reasoning_tokens INTEGER NOT NULL DEFAULT 0,
+    cost REAL,
+    currency TEXT,
+    latency_ms INTEGER,
+    ttft_ms INTEGER,
+    outcome TEXT NOT NULL,
+    request_id TEXT,
+    attempts INTEGER,
+    batch_id TEXT,
+    prompt TEXT,
+    answer TEXT
+);
+CREATE INDEX IF NOT EXISTS calls_ts ON calls(ts);
+"""
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    command: str
+    profile: str
+    provider: str
+    region: str | None
+    model: str
+    outcome: str
+    input_tokens: int = 0
+    cached_tokens: int = 0
+    output_tokens: int = 0
+    reasoning_tokens: int = 0
+    cost: float | None = None
+    currency: str | None = None
+    latency_ms: int | None = None
+    ttft_ms: int | None = None
+    request_id: str | None = None
+    attempts: int | None = None
+    batch_id: str | None = None
+    prompt: str | None = None
+    answer: str | None = None
+    ts: str = ""
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open (creating and migrating if needed) the ledger at ``path``."""
+    ensure_private_dir(path.parent)
+    old_umask = os.umask(0o077)
+    try:
+        conn = sqlite3.connect(path, timeout=5.0, isolation_level=None)
+    finally:
+        os.umask(old_umask)
+    conn.execute("PRAGMA busy_timeout = 5000")
+    for _ in range(50):
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            break
+        except sqlite3.OperationalError:
+            # Switching journal mode does not wait on the busy handler; another process is
+            # creating the database right now.
+            time.sleep(0.02)
+    conn.execute("PRAGMA synchronous = NORMAL")
+    if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in filter(None, (s.strip() for s in _SCHEMA.split(";"))):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return conn
+
+
+_COLUMNS = [f for f in LedgerRow.__dataclass_fields__ if f != "ts"]
+
+
+def insert(conn: sqlite3.Connection, rows: list[LedgerRow]) -> None:
+    sql = (
+        f"INSERT INTO calls (ts, {', '.join(_COLUMNS)}) "
+        f"VALUES (?, {', '.join('?' for _ in _COLUMNS)})"
+    )
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for row in rows:
+            values = asdict(row)
+            conn.execute(sql, [row.ts or now_iso(), *(values[c] for c in _COLUMNS)])
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def record(path: Path, row: LedgerRow) -> None:
+    """Append one row. Raises ``sqlite3.Error``/``OSError``; callers warn and carry on."""
+    conn = connect(path)
+    try:
+        insert(conn, [row])
+    finally:
+        conn.close()

@@ -1,0 +1,61 @@
+"""Turns token usage into money using the catalog's dated price table.
+
+DeepSeek bills cached input, uncached input and output at different prices, with peak and
+off-peak windows in Beijing time since 2026-08-16; the price that applies is the one in force
+at the moment of the call. A missing price is unknown and stays ``None``: never guessed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from .catalog import ModelInfo, Price, ProviderInfo
+from .events import Usage
+
+
+@dataclass(frozen=True)
+class Cost:
+    amount: float
+    currency: str
+
+    def to_json(self) -> dict[str, object]:
+        return {"amount": round(self.amount, 8), "currency": self.currency}
+
+
+def is_peak(provider: ProviderInfo, when: datetime) -> bool:
+    if not provider.peak_hours:
+        return False
+    local = when.astimezone(UTC) + timedelta(hours=provider.peak_utc_offset_hours)
+    if provider.peak_days and local.isoweekday() not in provider.peak_days:
+        return False
+    minute = local.hour * 60 + local.minute
+    return any(start <= minute < end for start, end in provider.peak_hours)
+
+
+def price_at(
+    model: ModelInfo, provider: ProviderInfo | None, when: datetime, currency: str
+) -> Price | None:
+    """The price in force at ``when`` in ``currency``, honouring peak windows; else ``None``."""
+    candidates = [p for p in model.prices if p.currency == currency and p.since <= when]
+    if not candidates:
+        return None
+    latest = max(p.since for p in candidates)
+    current = [p for p in candidates if p.since == latest]
+    if any(p.window for p in current):
+        window = "peak" if provider is not None and is_peak(provider, when) else "off_peak"
+        current = [p for p in current if p.window == window]
+    return current[0] if current else None
+
+
+def cost_of(usage: Usage, price: Price | None, factor: float = 1.0) -> Cost | None:
+    """Money for one call; ``factor`` scales it (0.5 for a provider's Batch price)."""
+    if price is None:
+        return None
+    uncached = max(usage.input_tokens - usage.cached_tokens, 0)
+    amount = (
+        usage.cached_tokens * price.cache_hit
+        + uncached * price.input
+        + usage.output_tokens * price.output
+    ) / 1_000_000
+    return Cost(amount * factor, price.currency)

@@ -1,0 +1,90 @@
+"""Output for pipes and files: stdout gets exactly the answer text, nothing else.
+
+Each delta is written and flushed as it arrives so ``| tee`` shows progress; the output ends
+with one newline. Thinking goes to stderr when asked. A closed pipe (``| head``) stops the
+request quietly instead of printing a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import BinaryIO, TextIO
+
+from ..events import AnswerDelta, Event, ThinkingDelta
+from ..session import Reply
+from . import OutputClosed
+from .stderr import use_color
+
+
+class PlainRenderer:
+    def __init__(
+        self,
+        *,
+        show_thinking: bool,
+        out: BinaryIO | None = None,
+        err: TextIO | None = None,
+    ) -> None:
+        self.out = out or sys.stdout.buffer
+        self.err = err or sys.stderr
+        self.show_thinking = show_thinking
+        self._dim = use_color(self.err)
+        self._last_out = b""
+        self._thinking_open = False
+
+    def _write(self, text: str) -> None:
+        data = text.encode("utf-8")
+        try:
+            self.out.write(data)
+            self.out.flush()
+        except BrokenPipeError:
+            # Point stdout at /dev/null so the interpreter's final flush stays quiet too.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.out.fileno())
+            os.close(devnull)
+            raise OutputClosed from None
+        if data:
+            self._last_out = data[-1:]
+
+    def _end_thinking(self) -> None:
+        if self._thinking_open:
+            self.err.write(("\x1b[0m" if self._dim else "") + "\n\n")
+            self.err.flush()
+            self._thinking_open = False
+
+    def on_event(self, event: Event) -> None:
+        if isinstance(event, ThinkingDelta):
+            if self.show_thinking:
+                if not self._thinking_open and self._dim:
+                    self.err.write("\x1b[2m")
+                self._thinking_open = True
+                self.err.write(event.text)
+                self.err.flush()
+        elif isinstance(event, AnswerDelta):
+            self._end_thinking()
+            self._write(event.text)
+
+    def on_notice(self, text: str) -> None:
+        from .stderr import notice
+
+        notice(text)
+
+    def close(self, reply: Reply, *, complete: bool) -> None:
+        self._end_thinking()
+        if (complete or self._last_out) and self._last_out != b"\n":
+            self._write("\n")
+
+
+class SilentRenderer:
+    """For ``--json``: nothing while streaming; the envelope is printed at the end."""
+
+    def on_event(self, event: Event) -> None:
+        return None
+
+    def on_notice(self, text: str) -> None:
+        from .stderr import notice
+
+        notice(text)
+
+    def close(self, reply: Reply, *, complete: bool) -> None:
+        return None

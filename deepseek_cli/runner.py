@@ -1,0 +1,183 @@
+"""Runs one request end to end: warnings and notices, retries, rendering, cost and ledger.
+
+Shared by ``ask`` and ``chat``: a command builds the request and a renderer, this module does
+the rest, and always leaves a ledger row behind (also for failures, interruptions and closed
+pipes), because "what did that cost" must not depend on how the call ended.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from . import ledger
+from .backends import make_backend
+from .backends.params import Plan, plan_request
+from .errors import ApiError, Terminated
+from .events import ChatRequest
+from .pricing import Cost, cost_of, price_at
+from .render import OutputClosed, Renderer
+from .render import stderr as say
+from .resilience import RetryingCall, RetryPolicy
+from .session import Reply
+from .settings import Settings
+
+
+@dataclass
+class Outcome:
+    reply: Reply
+    cost: Cost | None
+    attempts: int
+    status: str  # "ok", an ApiError kind, "interrupted" or "output_closed"
+
+
+def announce(settings: Settings, request: ChatRequest) -> Plan:
+    """Warn about a deprecated model and print the plan's notices before anything is sent."""
+    info = settings.model_info
+    if info is not None and (line := info.status_line()):
+        say.warning(line)
+    plan = plan_request(request, settings.profile.provider, info)
+    for text in plan.notices:
+        say.notice(text)
+    return plan
+
+
+def cost_for(settings: Settings, reply: Reply, factor: float = 1.0) -> Cost | None:
+    if reply.usage is None or settings.model_info is None:
+        return None
+    price = price_at(
+        settings.model_info, settings.provider_info, datetime.now(UTC), settings.profile.currency
+    )
+    return cost_of(reply.usage, price, factor)
+
+
+def record_usage(
+    settings: Settings,
+    command: str,
+    outcome: Outcome,
+    *,
+    prompt: str | None = None,
+    batch_id: str | None = None,
+) -> None:
+    """Append the ledger row; a ledger failure warns and never fails the user's answer."""
+    reply, usage, profile = outcome.reply, outcome.reply.usage, settings.profile
+    row = ledger.LedgerRow(
+        command=command,
+        profile=profile.name,
+        provider=profile.provider,
+        region=profile.region,
+        model=profile.model,
+        outcome=outcome.status,
+        input_tokens=usage.input_tokens if usage else 0,
+        cached_tokens=usage.cached_tokens if usage else 0,
+        output_tokens=usage.output_tokens if usage else 0,
+        reasoning_tokens=usage.reasoning_tokens if usage else 0,
+        cost=outcome.cost.amount if outcome.cost else None,
+        currency=outcome.cost.currency if outcome.cost else None,
+        latency_ms=reply.latency_ms,
+        ttft_ms=reply.ttft_ms,
+        request_id=reply.request_id,
+        attempts=outcome.attempts,
+        batch_id=batch_id,
+        prompt=prompt if settings.log_prompts else None,
+        answer=reply.answer if settings.log_prompts else None,
+    )
+    try:
+        ledger.record(settings.ledger_path, row)
+    except (sqlite3.Error, OSError) as exc:
+        say.warning(f"usage not recorded: {exc}")
+
+
+async def _execute(
+    settings: Settings,
+    request: ChatRequest,
+    params: dict[str, Any],
+    renderer: Renderer,
+    reply: Reply,
+    call_box: list[RetryingCall],
+    policy: RetryPolicy,
+) -> None:
+    key = settings.api_key.value if settings.api_key else None
+    backend = make_backend(settings.profile, key)
+    # Latency is the provider's, not the SDK import's.
+    reply.started = time.monotonic()
+
+    def on_retry(attempt: int, exc: ApiError, delay: float) -> None:
+        renderer.on_notice(
+            f"{exc.what} ({exc.message}); retrying in {delay:.1f} s "
+            f"(attempt {attempt + 1} of {policy.max_attempts})"
+        )
+
+    call = RetryingCall(backend, settings.profile.timeouts, policy, on_retry)
+    call_box.append(call)
+    try:
+        async for event in call.stream(request, params):
+            reply.add(event)
+            renderer.on_event(event)
+    finally:
+        reply.finish()
+        await backend.aclose()
+
+
+def run_once(
+    settings: Settings,
+    request: ChatRequest,
+    plan: Plan,
+    renderer: Renderer,
+    *,
+    command: str,
+    prompt: str | None = None,
+    policy: RetryPolicy | None = None,
+) -> Outcome:
+    """Send one request and render it. Raises ``ApiError`` or ``KeyboardInterrupt`` after
+    closing the renderer and recording the ledger row."""
+    policy = policy or RetryPolicy(
+        max_attempts=settings.profile.batch_defaults.get("max_attempts", 3)
+    )
+    reply = Reply()
+    box: list[RetryingCall] = []
+
+    def outcome(status: str) -> Outcome:
+        attempts = box[0].attempts if box else 0
+        return Outcome(reply, cost_for(settings, reply), attempts, status)
+
+    try:
+        asyncio.run(_execute(settings, request, plan.params, renderer, reply, box, policy))
+    except ApiError as exc:
+        renderer.close(reply, complete=False)
+        record_usage(settings, command, outcome(exc.kind), prompt=prompt)
+        raise
+    except OutputClosed:
+        result = outcome("output_closed")
+        record_usage(settings, command, result, prompt=prompt)
+        return result
+    except (KeyboardInterrupt, Terminated):
+        renderer.close(reply, complete=False)
+        record_usage(settings, command, outcome("interrupted"), prompt=prompt)
+        raise
+    result = outcome("ok")
+    renderer.close(reply, complete=True)
+    record_usage(settings, command, result, prompt=prompt)
+    return result
+
+
+def envelope(settings: Settings, result: Outcome) -> dict[str, Any]:
+    """The ``--json`` object of ``ask``."""
+    reply = result.reply
+    return {
+        "profile": settings.profile.name,
+        "provider": settings.profile.provider,
+        "model": settings.profile.model,
+        "answer": reply.answer,
+        "reasoning": reply.thinking or None,
+        "finish_reason": reply.finish_reason,
+        "usage": (reply.usage.to_json() if reply.usage else None),
+        "cost": result.cost.to_json() if result.cost else None,
+        "request_id": reply.request_id,
+        "latency_ms": reply.latency_ms,
+        "ttft_ms": reply.ttft_ms,
+    }

@@ -1,0 +1,190 @@
+"""Shared fixtures: a fake provider server, an isolated home, and the CLI run as a user would.
+
+Every CLI run goes through :class:`Cli`, which remembers all output; at teardown the canary
+keys must appear nowhere: not in stdout, stderr, or any file under the test's home.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from fakeserver import FakeServer
+
+CANARY_DEEPSEEK = "sk-CANARY-deepseek-5f1c0e9a7b3d4c2e8f6a1b0c9d8e7f6a"
+CANARY_DASHSCOPE = "sk-CANARY-dashscope-0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d"
+CANARIES = (CANARY_DEEPSEEK, CANARY_DASHSCOPE)
+
+
+def canary_pieces(text: str) -> list[str]:
+    """Every 12-character substring of a canary that occurs in ``text``."""
+    found = []
+    for canary in CANARIES:
+        for i in range(len(canary) - 11):
+            if canary[i : i + 12] in text:
+                found.append(canary[i : i + 12])
+    return found
+
+
+@dataclass
+class Result:
+    code: int
+    stdout: str
+    stderr: str
+    elapsed: float
+
+
+class Cli:
+    def __init__(self, home: Path, env: dict[str, str]) -> None:
+        self.home = home
+        self.env = env
+        self.outputs: list[str] = []
+
+    def command(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "deepseek_cli", *args]
+
+    def run(
+        self,
+        *args: str,
+        input: str | bytes | None = None,
+        env: dict[str, str] | None = None,
+        timeout: float = 60,
+    ) -> Result:
+        started = time.monotonic()
+        data = input.encode() if isinstance(input, str) else input
+        done = subprocess.run(
+            self.command(*args),
+            input=data if data is not None else b"",
+            capture_output=True,
+            env={**self.env, **(env or {})},
+            timeout=timeout,
+            cwd=self.home,
+            check=False,
+        )
+        result = Result(
+            done.returncode,
+            done.stdout.decode("utf-8", "replace"),
+            done.stderr.decode("utf-8", "replace"),
+            time.monotonic() - started,
+        )
+        self.outputs += [result.stdout, result.stderr]
+        return result
+
+    def spawn(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            self.command(*args),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**self.env, **(env or {})},
+            cwd=self.home,
+        )
+
+    def finish(
+        self, proc: subprocess.Popen[bytes], sig: int | None = None, timeout: float = 30
+    ) -> Result:
+        started = time.monotonic()
+        if sig is not None:
+            proc.send_signal(sig)
+        out, err = proc.communicate(timeout=timeout)
+        result = Result(
+            proc.returncode,
+            out.decode("utf-8", "replace"),
+            err.decode("utf-8", "replace"),
+            time.monotonic() - started,
+        )
+        self.outputs += [result.stdout, result.stderr]
+        return result
+
+    def write_config(self, text: str, mode: int = 0o600) -> Path:
+        path = self.home / "config.toml"
+        path.write_text(textwrap.dedent(text))
+        path.chmod(mode)
+        return path
+
+
+def base_env(home: Path) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DEEPSEEK", "DASHSCOPE", "OPENAI", "FORCE_COLOR", "NO_COLOR"))
+    }
+    env.update(
+        {
+            "DEEPSEEK_CLI_HOME": str(home),
+            "HOME": str(home),
+            "TERM": "dumb",
+            "DEEPSEEK_API_KEY": CANARY_DEEPSEEK,
+            "DASHSCOPE_API_KEY": CANARY_DASHSCOPE,
+            "PYTHONUNBUFFERED": "1",
+            "COLUMNS": "100",
+        }
+    )
+    return env
+
+
+def profiles_toml(url: str) -> str:
+    return f"""
+    default_profile = "ds"
+
+    [profiles.ds]
+    provider = "deepseek"
+    base_url = "{url}"
+
+    [profiles.dsc]
+    provider = "dashscope"
+    base_url = "{url}/compatible-mode/v1"
+
+    [profiles.dsn]
+    provider = "dashscope"
+    api = "native"
+    base_url = "{url}/api/v1"
+
+    [profiles.oai]
+    provider = "openai"
+    base_url = "{url}/v1"
+    model = "local-model"
+    """
+
+
+@pytest.fixture
+def server():
+    srv = FakeServer()
+    yield srv
+    srv.close()
+
+
+@pytest.fixture
+def cli(tmp_path, server):
+    home = tmp_path / "home"
+    home.mkdir()
+    runner = Cli(home, base_env(home))
+    runner.write_config(profiles_toml(server.url))
+    runner.server = server
+    yield runner
+    leaks = [p for text in runner.outputs for p in canary_pieces(text)]
+    for path in home.rglob("*"):
+        if path.is_file() and path.name != "config.toml":
+            leaks += canary_pieces(path.read_bytes().decode("utf-8", "replace"))
+    assert not leaks, f"API key material leaked: {leaks[:3]}"
+
+
+__all__ = [
+    "CANARIES",
+    "CANARY_DASHSCOPE",
+    "CANARY_DEEPSEEK",
+    "Cli",
+    "Result",
+    "canary_pieces",
+    "signal",
+]
