@@ -13,8 +13,9 @@ is half on screen would duplicate text and double the bill.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,14 +42,14 @@ class RetryPolicy:
 
 async def attempt_stream(
     backend: Backend, request: ChatRequest, params: dict[str, Any], timeouts: Timeouts
-) -> AsyncIterator[Event]:
+) -> AsyncGenerator[Event, None]:
     """One attempt, failing with :class:`TimeoutExpired` at the first-token or total deadline."""
     loop = asyncio.get_running_loop()
     start = loop.time()
     total_at = start + timeouts.total
     first_at = start + min(timeouts.first_token, timeouts.total)
     got_token = False
-    events = backend.stream(request, params).__aiter__()
+    events = backend.stream(request, params)
     try:
         while True:
             deadline = total_at if got_token else first_at
@@ -70,7 +71,7 @@ async def attempt_stream(
                 got_token = True
             yield event
     finally:
-        await events.aclose()  # type: ignore[attr-defined]
+        await events.aclose()
 
 
 class RetryingCall:
@@ -89,15 +90,17 @@ class RetryingCall:
         self.on_retry = on_retry
         self.attempts = 0
 
-    async def stream(self, request: ChatRequest, params: dict[str, Any]) -> AsyncIterator[Event]:
+    async def stream(self, request: ChatRequest, params: dict[str, Any]) -> AsyncGenerator[Event, None]:
         while True:
             self.attempts += 1
             shown = False
             try:
-                async for event in attempt_stream(self.backend, request, params, self.timeouts):
-                    if isinstance(event, ThinkingDelta | AnswerDelta):
-                        shown = True
-                    yield event
+                attempt = attempt_stream(self.backend, request, params, self.timeouts)
+                async with contextlib.aclosing(attempt) as events:
+                    async for event in events:
+                        if isinstance(event, ThinkingDelta | AnswerDelta):
+                            shown = True
+                        yield event
             except ApiError as exc:
                 if shown or not exc.retryable or self.attempts >= self.policy.max_attempts:
                     raise

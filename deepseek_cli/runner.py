@@ -8,6 +8,7 @@ pipes), because "what did that cost" must not depend on how the call ended.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -115,9 +116,12 @@ async def _execute(
     call = RetryingCall(backend, settings.profile.timeouts, policy, on_retry)
     call_box.append(call)
     try:
-        async for event in call.stream(request, params):
-            reply.add(event)
-            renderer.on_event(event)
+        # aclosing: an exception from the renderer must close the whole generator chain
+        # (down to the HTTP stream) now, in order, not later from the garbage collector.
+        async with contextlib.aclosing(call.stream(request, params)) as events:
+            async for event in events:
+                reply.add(event)
+                renderer.on_event(event)
     finally:
         reply.finish()
         await backend.aclose()

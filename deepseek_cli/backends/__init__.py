@@ -10,7 +10,7 @@ to import, and ``--help``, ``models`` and ``usage`` never need one.
 from __future__ import annotations
 
 import importlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any, Protocol
 
 from ..config import Profile
@@ -23,7 +23,7 @@ ADAPTERS: dict[str, str] = {
 
 
 class Backend(Protocol):
-    def stream(self, request: ChatRequest, params: dict[str, Any]) -> AsyncIterator[Event]:
+    def stream(self, request: ChatRequest, params: dict[str, Any]) -> AsyncGenerator[Event, None]:
         """Events for one attempt of ``request``; raises ``ApiError`` on failure."""
         ...
 

@@ -14,8 +14,9 @@ is covered by the first-token deadline that ``resilience`` enforces around every
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -63,7 +64,7 @@ class DashScopeNativeBackend:
             "the native API has no model list", hint="use a compatible-mode profile for --live"
         )
 
-    async def stream(self, request: ChatRequest, params: dict[str, Any]) -> AsyncIterator[Event]:
+    async def stream(self, request: ChatRequest, params: dict[str, Any]) -> AsyncGenerator[Event, None]:
         kwargs: dict[str, Any] = {"result_format": "message", **params}
         if request.stream:
             kwargs.setdefault("incremental_output", True)
@@ -78,25 +79,26 @@ class DashScopeNativeBackend:
                 request_timeout=self._profile.timeouts.idle,
                 **kwargs,
             )
-            items: AsyncIterator[Any] = response if request.stream else _once(response)
+            items: Any = response if request.stream else _once(response)
             finish: str | None = None
             usage: Usage | None = None
             request_id: str | None = None
-            async for item in items:
-                self._check(item)
-                request_id = item.request_id or request_id
-                if item.usage:
-                    usage = usage_from_native(item.usage)
-                for choice in item.output.choices or ():
-                    message = choice.get("message") or {}
-                    thinking = message.get("reasoning_content")
-                    if thinking:
-                        yield ThinkingDelta(thinking)
-                    if message.get("content"):
-                        yield AnswerDelta(message["content"])
-                    reason = choice.get("finish_reason")
-                    if reason and reason != "null":
-                        finish = reason
+            async with contextlib.aclosing(items):
+                async for item in items:
+                    self._check(item)
+                    request_id = item.request_id or request_id
+                    if item.usage:
+                        usage = usage_from_native(item.usage)
+                    for choice in item.output.choices or ():
+                        message = choice.get("message") or {}
+                        thinking = message.get("reasoning_content")
+                        if thinking:
+                            yield ThinkingDelta(thinking)
+                        if message.get("content"):
+                            yield AnswerDelta(message["content"])
+                        reason = choice.get("finish_reason")
+                        if reason and reason != "null":
+                            finish = reason
         except ApiError:
             raise
         except TypeError:
@@ -129,7 +131,7 @@ class DashScopeNativeBackend:
         )
 
 
-async def _once(item: Any) -> AsyncIterator[Any]:
+async def _once(item: Any) -> AsyncGenerator[Any, None]:
     yield item
 
 

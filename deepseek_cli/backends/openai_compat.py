@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -105,7 +105,7 @@ class OpenAICompatBackend:
             raise self._map(exc) from None
 
     # -- streaming
-    async def stream(self, request: ChatRequest, params: dict[str, Any]) -> AsyncIterator[Event]:
+    async def stream(self, request: ChatRequest, params: dict[str, Any]) -> AsyncGenerator[Event, None]:
         needs_beta = request.suffix is not None or (
             bool(request.messages) and request.messages[-1].prefix
         )
@@ -114,22 +114,22 @@ class OpenAICompatBackend:
         else:
             base = self._profile.base_url
         client = self._client(base)
+        if request.suffix is not None:
+            inner = self._fim(client, request, params)
+        elif request.stream:
+            inner = self._chat_stream(client, request, params)
+        else:
+            inner = self._chat_once(client, request, params)
         try:
-            if request.suffix is not None:
-                async for event in self._fim(client, request, params):
-                    yield event
-            elif request.stream:
-                async for event in self._chat_stream(client, request, params):
-                    yield event
-            else:
-                async for event in self._chat_once(client, request, params):
+            async with contextlib.aclosing(inner) as events:
+                async for event in events:
                     yield event
         except self._openai.OpenAIError as exc:
             raise self._map(exc) from None
 
     async def _chat_stream(
         self, client: Any, request: ChatRequest, params: dict[str, Any]
-    ) -> AsyncIterator[Event]:
+    ) -> AsyncGenerator[Event, None]:
         body = {"stream_options": {"include_usage": True}, **params}
         stream = await client.chat.completions.create(
             model=request.model,
@@ -194,7 +194,7 @@ class OpenAICompatBackend:
 
     async def _chat_once(
         self, client: Any, request: ChatRequest, params: dict[str, Any]
-    ) -> AsyncIterator[Event]:
+    ) -> AsyncGenerator[Event, None]:
         raw = await client.chat.completions.with_raw_response.create(
             model=request.model,
             messages=[m.to_wire() for m in request.messages],
@@ -222,7 +222,7 @@ class OpenAICompatBackend:
 
     async def _fim(
         self, client: Any, request: ChatRequest, params: dict[str, Any]
-    ) -> AsyncIterator[Event]:
+    ) -> AsyncGenerator[Event, None]:
         prompt = request.messages[-1].content if request.messages else ""
         raw = await client.completions.with_raw_response.create(
             model=request.model,
