@@ -90,7 +90,9 @@ class RetryingCall:
         self.on_retry = on_retry
         self.attempts = 0
 
-    async def stream(self, request: ChatRequest, params: dict[str, Any]) -> AsyncGenerator[Event, None]:
+    async def stream(
+        self, request: ChatRequest, params: dict[str, Any]
+    ) -> AsyncGenerator[Event, None]:
         while True:
             self.attempts += 1
             shown = False

@@ -64,7 +64,9 @@ class DashScopeNativeBackend:
             "the native API has no model list", hint="use a compatible-mode profile for --live"
         )
 
-    async def stream(self, request: ChatRequest, params: dict[str, Any]) -> AsyncGenerator[Event, None]:
+    async def stream(
+        self, request: ChatRequest, params: dict[str, Any]
+    ) -> AsyncGenerator[Event, None]:
         kwargs: dict[str, Any] = {"result_format": "message", **params}
         if request.stream:
             kwargs.setdefault("incremental_output", True)

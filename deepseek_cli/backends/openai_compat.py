@@ -105,7 +105,9 @@ class OpenAICompatBackend:
             raise self._map(exc) from None
 
     # -- streaming
-    async def stream(self, request: ChatRequest, params: dict[str, Any]) -> AsyncGenerator[Event, None]:
+    async def stream(
+        self, request: ChatRequest, params: dict[str, Any]
+    ) -> AsyncGenerator[Event, None]:
         needs_beta = request.suffix is not None or (
             bool(request.messages) and request.messages[-1].prefix
         )
