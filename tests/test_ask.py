@@ -667,3 +667,15 @@ def test_silent_server_uses_idle_timeout(cli):
     cli.server.enqueue(Reply(200, {"content-type": "text/event-stream"}, chunks=[], keep_open=5))
     result = cli.run("ask", "-p", "idle", "hi")
     assert result.code == 69 and result.elapsed < 4
+
+
+def test_oversized_stdin_exits_65_without_sending(cli):
+    result = cli.run("ask", "summarise", input=b"a" * (8 * 1024 * 1024 + 1))
+    assert result.code == 65 and "larger than 8 MiB" in result.stderr
+    assert cli.server.requests == []
+
+
+def test_non_utf8_stdin_exits_65(cli):
+    result = cli.run("ask", "summarise", input=b"ok \xff\xfe bytes")
+    assert result.code == 65 and "not UTF-8" in result.stderr
+    assert cli.server.requests == []
