@@ -115,6 +115,7 @@ async def _execute(
 
     call = RetryingCall(backend, settings.profile.timeouts, policy, on_retry)
     call_box.append(call)
+    ticker = asyncio.create_task(_tick(renderer))
     try:
         # aclosing: an exception from the renderer must close the whole generator chain
         # (down to the HTTP stream) now, in order, not later from the garbage collector.
@@ -123,8 +124,16 @@ async def _execute(
                 reply.add(event)
                 renderer.on_event(event)
     finally:
+        ticker.cancel()
         reply.finish()
         await backend.aclose()
+
+
+async def _tick(renderer: Renderer) -> None:
+    """Heartbeat: the live region keeps moving while the server says nothing."""
+    while True:
+        await asyncio.sleep(0.1)
+        renderer.tick()
 
 
 def run_once(
@@ -160,7 +169,7 @@ def run_once(
         record_usage(settings, command, result, prompt=prompt)
         return result
     except (KeyboardInterrupt, Terminated):
-        renderer.close(reply, complete=False)
+        renderer.close(reply, complete=False, interrupted=True)
         record_usage(settings, command, outcome("interrupted"), prompt=prompt)
         raise
     result = outcome("ok")

@@ -161,7 +161,9 @@ def ask(
         suffix=suffix,
     )
     plan = announce(resolved, request)
-    renderer = choose_renderer(show_thinking=show_thinking, quiet=json_output)
+    renderer = choose_renderer(
+        show_thinking=show_thinking, quiet=json_output, label=resolved.profile.model
+    )
     result = run_once(resolved, request, plan, renderer, command="ask", prompt=text)
     if result.status == "output_closed":
         return

@@ -24,7 +24,11 @@ class Renderer(Protocol):
 
     def on_notice(self, text: str) -> None: ...
 
-    def close(self, reply: Reply, *, complete: bool) -> None: ...
+    def tick(self) -> None:
+        """Called a few times a second while a request runs, also when nothing arrives."""
+        ...
+
+    def close(self, reply: Reply, *, complete: bool, interrupted: bool = False) -> None: ...
 
 
 def stdout_is_terminal() -> bool:
@@ -41,16 +45,22 @@ def stderr_is_terminal() -> bool:
         return False
 
 
-def choose_renderer(*, show_thinking: bool | None, quiet: bool = False) -> Renderer:
+def choose_renderer(
+    *, show_thinking: bool | None, quiet: bool = False, label: str = ""
+) -> Renderer:
     """Live on a terminal, plain otherwise; ``quiet`` (``--json``) shows nothing while streaming."""
     if quiet:
         from .plain import SilentRenderer
 
         return SilentRenderer()
     if stdout_is_terminal():
-        from .terminal import TerminalRenderer
+        from rich.console import Console
 
-        return TerminalRenderer(show_thinking=show_thinking is not False)
+        from .live import LiveRenderer
+
+        return LiveRenderer(
+            Console(highlight=False), show_thinking=show_thinking is not False, label=label
+        )
     from .plain import PlainRenderer
 
     thinking = show_thinking if show_thinking is not None else stderr_is_terminal()

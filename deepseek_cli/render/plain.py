@@ -69,7 +69,10 @@ class PlainRenderer:
 
         notice(text)
 
-    def close(self, reply: Reply, *, complete: bool) -> None:
+    def tick(self) -> None:
+        return None
+
+    def close(self, reply: Reply, *, complete: bool, interrupted: bool = False) -> None:
         self._end_thinking()
         if (complete or self._last_out) and self._last_out != b"\n":
             self._write("\n")
@@ -86,5 +89,8 @@ class SilentRenderer:
 
         notice(text)
 
-    def close(self, reply: Reply, *, complete: bool) -> None:
+    def tick(self) -> None:
+        return None
+
+    def close(self, reply: Reply, *, complete: bool, interrupted: bool = False) -> None:
         return None
