@@ -154,3 +154,19 @@ class TruncatedError(ApiError):
     kind = "truncated"
     what = "answer cut off"
     retryable = True
+
+
+def describe(exc: CliError) -> str:
+    """The one-line message for an expected failure: what, the provider's words, the hint."""
+    if isinstance(exc, ApiError):
+        details = [str(x) for x in (f"HTTP {exc.status}" if exc.status else None, exc.code) if x]
+        if exc.request_id:
+            details.append(f"request {exc.request_id}")
+        text = f"{exc.what}: {exc.message}"
+        if details:
+            text += f" ({', '.join(details)})"
+    else:
+        text = exc.message
+    if exc.hint:
+        text += f"; {exc.hint}"
+    return text

@@ -145,13 +145,15 @@ def run_once(
     command: str,
     prompt: str | None = None,
     policy: RetryPolicy | None = None,
+    reply: Reply | None = None,
 ) -> Outcome:
     """Send one request and render it. Raises ``ApiError`` or ``KeyboardInterrupt`` after
-    closing the renderer and recording the ledger row."""
+    closing the renderer and recording the ledger row; a caller that passes ``reply`` keeps
+    whatever arrived before the failure."""
     policy = policy or RetryPolicy(
         max_attempts=settings.profile.batch_defaults.get("max_attempts", 3)
     )
-    reply = Reply()
+    reply = reply if reply is not None else Reply()
     box: list[RetryingCall] = []
 
     def outcome(status: str) -> Outcome:

@@ -2,19 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import os
+from typing import Annotated, ClassVar
 
 import typer
 
 from .. import __version__
-from . import ask as ask_module
 from .boundary import debug_mode
+from .lazy import LazyGroup
+
+if "_DEEPSEEK_COMPLETE" in os.environ:
+    # A shell is asking for completions (TAB): register the formats its script speaks.
+    from .completion import init_shell_completion
+
+    init_shell_completion()
+
+
+class RootGroup(LazyGroup):
+    # Built on first use: see cli/lazy.py (start-up pays only for the command run).
+    lazy_commands: ClassVar[dict[str, str]] = {
+        "ask": "deepseek_cli.cli.ask:ask",
+        "chat": "deepseek_cli.cli.chat:chat",
+        "batch": "deepseek_cli.cli.batch:app",
+        "models": "deepseek_cli.cli.models:app",
+        "usage": "deepseek_cli.cli.usage:app",
+        "config": "deepseek_cli.cli.config_cmd:app",
+        "completion": "deepseek_cli.cli.completion:completion",
+    }
+
 
 app = typer.Typer(
     name="deepseek",
     help="Chat with DeepSeek-family models on DashScope (Model Studio), DeepSeek's API and "
     "OpenAI-compatible servers.",
     no_args_is_help=True,
+    cls=RootGroup,
     rich_markup_mode=None,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -38,6 +60,3 @@ def root(
 ) -> None:
     """Chat with DeepSeek-family models from the terminal."""
     debug_mode["on"] = debug
-
-
-app.command(epilog=ask_module.EPILOG)(ask_module.ask)

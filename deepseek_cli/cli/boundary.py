@@ -17,7 +17,7 @@ from typing import ParamSpec, TypeVar
 
 import typer
 
-from ..errors import ApiError, CliError, ExitCode, Terminated
+from ..errors import CliError, ExitCode, Terminated, describe
 from ..redaction import redact
 from ..render import stderr
 
@@ -29,22 +29,6 @@ debug_mode = {"on": False}
 
 def _on_sigterm(signum: int, frame: object) -> None:
     raise Terminated
-
-
-def describe(exc: CliError) -> str:
-    """The one-line message for an expected failure."""
-    if isinstance(exc, ApiError):
-        details = [str(x) for x in (f"HTTP {exc.status}" if exc.status else None, exc.code) if x]
-        if exc.request_id:
-            details.append(f"request {exc.request_id}")
-        text = f"{exc.what}: {exc.message}"
-        if details:
-            text += f" ({', '.join(details)})"
-    else:
-        text = exc.message
-    if exc.hint:
-        text += f"; {exc.hint}"
-    return text
 
 
 def _print_traceback(exc: BaseException) -> None:

@@ -28,11 +28,30 @@ def complete_profiles(incomplete: str) -> list[str]:
     return [n for n in names if n.startswith(incomplete)]
 
 
-def complete_models(incomplete: str) -> list[str]:
+def complete_models(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Model ids for the profile typed so far (``-p``) or the default one; all if unresolvable."""
     from ..catalog import load_catalog
 
-    names = sorted({m.id for m in load_catalog().models})
+    catalog = load_catalog()
+    provider = _typed_profile_provider(ctx)
+    models = catalog.for_provider(provider) if provider else catalog.models
+    names = sorted({m.id for m in models} or {m.id for m in catalog.models})
     return [n for n in names if n.startswith(incomplete)]
+
+
+def _typed_profile_provider(ctx: typer.Context) -> str | None:
+    from .. import paths
+    from ..config import load_config_file, resolve_profile
+    from ..errors import ConfigError
+
+    try:
+        data = load_config_file(paths.config_file(os.environ)).data
+        name = ctx.params.get("profile")
+        return resolve_profile(
+            data, os.environ, profile=name if isinstance(name, str) else None
+        ).provider
+    except ConfigError:
+        return None
 
 
 ProfileOpt = Annotated[

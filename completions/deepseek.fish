@@ -1,0 +1,1 @@
+complete --command deepseek --no-files --arguments "(env _DEEPSEEK_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) deepseek)" --condition "env _DEEPSEEK_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) deepseek"

@@ -1,0 +1,176 @@
+"""``batch estimate``: tokens and cost of a batch input, without sending anything.
+
+Why: a million-line job should be priced before it runs. Input tokens are estimated as
+DeepSeek documents (``tokens``: about 0.3 per English and 0.6 per Chinese character). The
+answer is ``--assume-output N`` tokens per line, else the line's max_tokens (from the line,
+the flag or the profile), else unknown and reported as such: an unknown is never guessed. The
+price is the catalog's, in force now (peak or off-peak where the provider has both).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputDataError, UsageError
+from ..events import Usage
+from ..pricing import cost_of
+from ..render import stderr as say
+from ..settings import RequestFlags, load
+from .input import MAX_LINE_BYTES, InputSource, Spec, iter_lines, scan
+from .planner import Planner
+from .tokens import prompt_tokens
+
+
+@dataclass
+class ModelEstimate:
+    model: str
+    lines: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    unknown_output: int = 0  # lines with no max_tokens and no --assume-output
+
+
+def estimate(
+    flags: RequestFlags,
+    input_path: str,
+    *,
+    assume_output: int | None = None,
+    lenient: bool = False,
+    max_line_bytes: int = MAX_LINE_BYTES,
+) -> dict[str, Any]:
+    settings = load(flags, os.environ, need_key=False)
+    if input_path != "-" and not Path(input_path).is_file():
+        raise UsageError(f"cannot read {input_path}: no such file")
+    try:
+        source = InputSource(input_path)
+        found = scan(source, max_line_bytes)
+    except OSError as exc:
+        raise UsageError(f"cannot read {input_path}: {exc.strerror or exc}") from None
+    try:
+        if found.bad_lines and not lenient:
+            raise InputDataError(
+                found.message(),
+                "fix those lines, or use --lenient to estimate the valid ones",
+            )
+        planner = Planner(settings, say.notice)
+        models: dict[str, ModelEstimate] = {}
+        for parsed in iter_lines(source, found, max_line_bytes):
+            if not isinstance(parsed, Spec):
+                continue
+            try:
+                planned = planner.plan(parsed)
+            except UsageError:
+                continue
+            entry = models.get(planned.model)
+            if entry is None:
+                entry = models[planned.model] = ModelEstimate(planned.model)
+            entry.lines += 1
+            entry.input_tokens += prompt_tokens(planned.request.messages)
+            output = assume_output if assume_output is not None else planned.request.max_tokens
+            if output is None:
+                entry.unknown_output += 1
+            else:
+                entry.output_tokens += output
+    finally:
+        source.close()
+    rows = []
+    total_cost: float | None = 0.0
+    currency: str | None = None
+    for entry in models.values():
+        price = planner.price(entry.model)
+        cost = cost_of(Usage(entry.input_tokens, 0, entry.output_tokens), price)
+        if cost is None:
+            total_cost = None
+        elif total_cost is not None:
+            if currency not in (None, cost.currency):
+                total_cost = None
+            else:
+                currency = cost.currency
+                total_cost += cost.amount
+        rows.append(
+            {
+                "model": entry.model,
+                "lines": entry.lines,
+                "input_tokens": entry.input_tokens,
+                "output_tokens": entry.output_tokens,
+                "lines_without_output_estimate": entry.unknown_output,
+                "cost": cost.to_json() if cost else None,
+                "price_window": price.window if price else None,
+            }
+        )
+    return {
+        "input": input_path,
+        "profile": settings.profile.name,
+        "provider": settings.profile.provider,
+        "lines": sum(e.lines for e in models.values()),
+        "invalid_lines": found.bad_lines,
+        "input_tokens": sum(e.input_tokens for e in models.values()),
+        "output_tokens": sum(e.output_tokens for e in models.values()),
+        "assumed_output": assume_output,
+        "lines_without_output_estimate": sum(e.unknown_output for e in models.values()),
+        "cost": (
+            {"amount": round(total_cost, 8), "currency": currency}
+            if total_cost is not None and currency is not None
+            else None
+        ),
+        "models": rows,
+    }
+
+
+def format_text(result: dict[str, Any]) -> str:
+    """The human table of an estimate."""
+
+    def money(cost: dict[str, Any] | None) -> str:
+        if cost is None:
+            return "unknown"
+        symbol = {"USD": "$", "CNY": "¥"}.get(cost["currency"])
+        amount = cost["amount"]
+        return f"{symbol}{amount:,.4f}" if symbol else f"{amount:,.4f} {cost['currency']}"
+
+    header = ("model", "lines", "input tokens", "output tokens", "cost")
+    table = [header]
+    for row in result["models"]:
+        table.append(
+            (
+                row["model"],
+                f"{row['lines']:,}",
+                f"{row['input_tokens']:,}",
+                f"{row['output_tokens']:,}",
+                money(row["cost"]),
+            )
+        )
+    if len(result["models"]) != 1:
+        table.append(
+            (
+                "total",
+                f"{result['lines']:,}",
+                f"{result['input_tokens']:,}",
+                f"{result['output_tokens']:,}",
+                money(result["cost"]),
+            )
+        )
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+    out = []
+    for r in table:
+        cells = [r[0].ljust(widths[0])] + [
+            c.rjust(w) for c, w in zip(r[1:], widths[1:], strict=True)
+        ]
+        out.append("  ".join(cells).rstrip())
+    notes = []
+    if result["assumed_output"] is not None:
+        notes.append(f"output assumed: {result['assumed_output']:,} tokens per line")
+    else:
+        notes.append("output assumed: each line's max_tokens")
+    unknown = result["lines_without_output_estimate"]
+    if unknown:
+        notes.append(
+            f"{unknown:,} line(s) have no max_tokens: their output is not counted "
+            "(pass --assume-output N)"
+        )
+    if result["invalid_lines"]:
+        notes.append(f"{result['invalid_lines']:,} unusable line(s) skipped")
+    notes.append("input tokens are estimates (about 0.3 per English, 0.6 per Chinese character)")
+    return "\n".join(out + notes) + "\n"

@@ -1,0 +1,276 @@
+"""Per-model admission control for a batch job: may the next request go out, and when?
+
+Why one gate per model: providers count RPM and TPM per model, and a 429 for one model says
+nothing about another, so a job that mixes models keeps one gate each. A gate combines:
+
+- **A job-wide pause after a 429.** Every worker waits, not each for itself. The pause is
+  exactly Retry-After when the server sends one (however long: the SDK gives up above 120 s,
+  we do not); otherwise exponential backoff from 1 s to 60 s with full jitter. Afterwards the
+  rate restarts at half and grows back additively (AIMD), because DashScope also limits how
+  fast the rate may grow. Only a 429 for a request sent after the last reaction counts as a
+  new congestion event, so the C answers already in flight do not halve the rate C times.
+- **A circuit breaker for outages.** When several *different* items fail in a row with
+  5xx/network errors/timeouts and nothing succeeds in between, dispatch stops; after a backoff
+  exactly one probe goes out. Failures while the breaker is open are not charged to the items,
+  so an outage never turns into thousands of error records (the cookbook script's failure
+  mode), while one item that keeps failing in a healthy job (other items succeed, or it is
+  the only one failing) still uses up its attempts and gets its error record.
+- **Smooth pacing for RPM** (GCRA with a burst of one): requests are at least 60/rpm seconds
+  apart, so no 1-second window ever holds more than ceil(rpm/60)+1. DashScope counts per
+  second; a token bucket that starts full (the cookbook, aiolimiter) sends a minute's budget
+  in the first second. The rate ramps from 10 % to the target over ``ramp`` seconds.
+- **A sliding 60 s window for TPM** on estimated tokens (prompt + max_tokens, the reservation
+  providers count), reconciled down to the usage each response reports, so over-estimates
+  are given back.
+
+The clock is the event loop's. Only the job's single dispatcher calls :meth:`Gate.pace`, so
+there is no lock; everything else is called from the same loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+from collections import deque
+from dataclasses import dataclass
+
+from ..errors import ApiError
+
+MIN_RATE = 0.5  # req/s: the floor after repeated 429s (a storm is met with probes only)
+PACING_MARGIN = 1.01  # 1 % slower than the limit: absorbs jitter between us and the server
+WINDOW = 60.0
+RATE_SAMPLE = 2.0  # seconds of dispatch history used to measure the current rate
+PROBE_POLL = 0.2
+
+
+@dataclass(frozen=True)
+class Limits:
+    rpm: int | None = None
+    tpm: int | None = None
+    ramp: float = 10.0  # seconds from 10 % to the full RPM target; 0 = start at full rate
+    backoff: float = 1.0  # first backoff step; doubles per step
+    max_backoff: float = 60.0
+    breaker_items: int = 3  # distinct items failing in a row that open the breaker
+
+    def jitter(self, step: int) -> float:
+        """Full jitter: uniform in [0, min(max, base * 2^(step-1))]."""
+        ceiling = min(self.max_backoff, self.backoff * 2.0 ** max(step - 1, 0))
+        return random.uniform(0.0, ceiling)
+
+
+class TokenSlot:
+    """One admitted request's share of the TPM window."""
+
+    __slots__ = ("at", "live", "tokens")
+
+    def __init__(self, at: float, tokens: float) -> None:
+        self.at = at
+        self.tokens = tokens
+        self.live = True
+
+
+class Gate:
+    def __init__(self, limits: Limits, now: float) -> None:
+        self.limits = limits
+        self.started = now
+        self.next_at = now
+        # 429 handling
+        self.pause_until = 0.0
+        self.congestion = 0
+        self.last_decrease = -math.inf
+        self.cap: float | None = None
+        self.cap_at = 0.0
+        self.cap_step = 0.0
+        self.cap_ceiling: float | None = None
+        self.recent: deque[float] = deque()
+        # outage breaker
+        self.state = "closed"  # closed | open | probe_ready | probing
+        self.open_until = 0.0
+        self.outages = 0
+        self.failed_items: set[str] = set()
+        self.trouble_since: float | None = None
+        self.last_error: ApiError | None = None
+        # TPM
+        self.window: deque[TokenSlot] = deque()
+        self.window_sum = 0.0
+        self._released: asyncio.Event | None = None
+
+    # -- rate
+    def rate(self, now: float) -> float | None:
+        """Requests per second allowed now; ``None`` = unlimited."""
+        rate: float | None = None
+        if self.limits.rpm:
+            rate = self.limits.rpm / 60.0
+            if self.limits.ramp > 0:
+                rate *= min(max((now - self.started) / self.limits.ramp, 0.1), 1.0)
+        if self.cap is not None:
+            cap = self.cap + self.cap_step * max(now - self.cap_at, 0.0)
+            if self.cap_ceiling is not None and cap >= self.cap_ceiling:
+                self.cap = None
+            else:
+                rate = cap if rate is None else min(rate, cap)
+        return rate
+
+    def measured_rate(self, now: float) -> float:
+        while self.recent and self.recent[0] < now - RATE_SAMPLE:
+            self.recent.popleft()
+        return len(self.recent) / RATE_SAMPLE
+
+    def rebase(self, launched: float, now: float) -> None:
+        """Pace from when a request really left, if getting it out took a while.
+
+        The dispatcher yields right after launching an attempt so the attempt can run up to
+        its send. Normally that takes a fraction of a millisecond; the first request of a job
+        also pays for the SDK's lazy imports and a new connection (tens of milliseconds), and
+        pacing from the launch would then let the next request reach the server right behind
+        it: two requests in one slot, as the server counts them.
+        """
+        rate = self.rate(now)
+        if rate is None:
+            return
+        interval = PACING_MARGIN / rate
+        if now - launched > 0.1 * interval:
+            self.next_at = max(self.next_at, now + interval)
+
+    def blocked_until(self, now: float) -> float | None:
+        """When a request may next be admitted, if not now (pause or open breaker)."""
+        if now < self.pause_until:
+            return self.pause_until
+        if self.state == "open":
+            if now < self.open_until:
+                return self.open_until
+            self.state = "probe_ready"
+        if self.state == "probing":
+            return now + PROBE_POLL
+        return None
+
+    async def pace(self, tokens: int) -> TokenSlot | None:
+        """Wait for this request's turn under RPM and TPM; returns its TPM slot."""
+        loop = asyncio.get_running_loop()
+        rate = self.rate(loop.time())
+        if rate is not None:
+            wait = self.next_at - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            now = loop.time()
+            rate = self.rate(now) or rate
+            self.next_at = max(self.next_at, now) + PACING_MARGIN / rate
+        if not self.limits.tpm:
+            return None
+        return await self._admit_tokens(loop, min(float(tokens), float(self.limits.tpm)))
+
+    async def _admit_tokens(self, loop: asyncio.AbstractEventLoop, need: float) -> TokenSlot:
+        assert self.limits.tpm
+        if self._released is None:
+            self._released = asyncio.Event()
+        while True:
+            now = loop.time()
+            self._expire(now)
+            if self.window_sum + need <= self.limits.tpm:
+                slot = TokenSlot(now, need)
+                self.window.append(slot)
+                self.window_sum += need
+                return slot
+            excess = self.window_sum + need - self.limits.tpm
+            wake = now + 1.0
+            freed = 0.0
+            for slot in self.window:
+                freed += slot.tokens
+                if freed >= excess:
+                    wake = slot.at + WINDOW
+                    break
+            self._released.clear()
+            try:
+                # A response reporting fewer tokens than estimated may free room earlier.
+                async with asyncio.timeout_at(wake + 0.01):
+                    await self._released.wait()
+            except TimeoutError:
+                pass
+
+    def _expire(self, now: float) -> None:
+        while self.window and self.window[0].at + WINDOW <= now:
+            slot = self.window.popleft()
+            slot.live = False
+            self.window_sum -= slot.tokens
+
+    def reconcile(self, slot: TokenSlot | None, actual: int) -> None:
+        """Give back what the estimate reserved beyond the tokens really used."""
+        if slot is None or not slot.live or actual >= slot.tokens:
+            return
+        self.window_sum -= slot.tokens - actual
+        slot.tokens = float(actual)
+        if self._released is not None:
+            self._released.set()
+
+    # -- outcomes
+    def on_dispatch(self, now: float) -> None:
+        self.recent.append(now)
+        if self.state == "probe_ready":
+            self.state = "probing"
+
+    def on_success(self) -> None:
+        """A response came back (an answer, or a rejection that proves the server is up)."""
+        self.state = "closed"
+        self.failed_items.clear()
+        self.outages = 0
+        self.congestion = 0
+        self.trouble_since = None
+
+    def on_rate_limited(self, now: float, sent_at: float, retry_after: float | None) -> float:
+        """A 429: pause everyone and slow down; returns when dispatch may resume."""
+        if self.state == "probing":
+            self.state = "open"
+            self.open_until = now
+        new_event = sent_at >= self.last_decrease
+        if retry_after is not None:
+            until = now + retry_after
+        else:
+            if self.trouble_since is None:
+                self.trouble_since = now
+            if new_event:
+                self.congestion += 1
+            until = now + self.limits.jitter(max(self.congestion, 1))
+        self.pause_until = max(self.pause_until, until)
+        if new_event:
+            self._decrease(now)
+        return self.pause_until
+
+    def _decrease(self, now: float) -> None:
+        current = self.rate(now)
+        if current is None:
+            current = max(self.measured_rate(now), 2 * MIN_RATE)
+            self.cap_ceiling = current  # back to unlimited once the old rate is reached
+        target = self.limits.rpm / 60.0 if self.limits.rpm else current
+        self.cap = max(current / 2.0, MIN_RATE)
+        self.cap_at = self.pause_until
+        # Back to the target in about ``ramp`` seconds (at least one): additive increase.
+        ceiling = self.cap_ceiling if self.cap_ceiling is not None else target
+        self.cap_step = max(ceiling / max(self.limits.ramp, 1.0), 0.1)
+        self.last_decrease = now
+
+    def on_failure(self, now: float, item_id: str, error: ApiError) -> bool:
+        """A retryable failure; ``True`` when it counts against the item's attempts."""
+        if self.trouble_since is None:
+            self.trouble_since = now
+        self.last_error = error
+        if self.state in ("open", "probe_ready"):
+            return False
+        if self.state == "probing":
+            self._open(now)
+            return False
+        self.failed_items.add(item_id)
+        if len(self.failed_items) >= self.limits.breaker_items:
+            self._open(now)
+            return False
+        return True
+
+    def _open(self, now: float) -> None:
+        self.outages += 1
+        self.state = "open"
+        self.open_until = now + self.limits.jitter(self.outages)
+        self.failed_items.clear()
+
+    def troubled_for(self, now: float) -> float:
+        """Seconds of failures with no success in between (the outage budget's clock)."""
+        return 0.0 if self.trouble_since is None else now - self.trouble_since

@@ -1,0 +1,152 @@
+"""Turns one input line into the request, the provider options and, later, its cost.
+
+Why it exists: a line's own options (model, thinking, max_tokens, extra...) are laid over the
+command's flags, which are laid over the profile's defaults, exactly as ``ask`` does, and then
+mapped per provider by ``backends.params``. Most lines of a job share the same options, so
+plans are memoised by their option values (a million lines cost a handful of plans), and each
+provider notice or model warning is printed once per job, not once per line.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ..backends.params import plan_request
+from ..catalog import ModelInfo, Price, load_catalog
+from ..events import ChatRequest, Message, Usage
+from ..pricing import Cost, cost_of, price_at
+from ..settings import Settings, parse_extra
+from .input import Spec
+from .tokens import prompt_tokens
+
+OPTION_NAMES = (
+    "thinking",
+    "thinking_budget",
+    "reasoning_effort",
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "search",
+)
+# Reserved for the answer in the TPM estimate when no max_tokens is set anywhere.
+DEFAULT_OUTPUT_RESERVE = 1024
+_MAX_PLANS = 4096
+
+
+@dataclass(slots=True)
+class Planned:
+    model: str
+    request: ChatRequest
+    params: dict[str, Any]
+    info: ModelInfo | None
+
+
+class Planner:
+    def __init__(self, settings: Settings, notice: Callable[[str], None]) -> None:
+        self.settings = settings
+        self.provider = settings.profile.provider
+        self._notice = notice
+        self._catalog = load_catalog()
+        self._infos: dict[str, ModelInfo | None] = {}
+        self._plans: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._said: set[str] = set()
+        self._base_extra = {**settings.profile.extra_body, **parse_extra(settings.flags.extra)}
+        self._defaults = {name: settings.option(name) for name in OPTION_NAMES}
+        self._system = settings.system
+        self._prices: dict[str, tuple[int, Price | None]] = {}
+
+    def say_once(self, text: str) -> None:
+        if text not in self._said and len(self._said) < 1000:
+            self._said.add(text)
+            self._notice(text)
+
+    def info(self, model: str) -> ModelInfo | None:
+        if model not in self._infos:
+            info = self._catalog.find(self.provider, model)
+            self._infos[model] = info
+            if info is not None and (line := info.status_line()):
+                self.say_once(line)
+        return self._infos[model]
+
+    def plan(self, spec: Spec) -> Planned:
+        """The request for ``spec`` (non-streaming; the scheduler decides per attempt).
+
+        Raises ``UsageError`` for a line the provider cannot take (e.g. prefix completion
+        outside DeepSeek).
+        """
+        overrides = spec.overrides
+        model = spec.model or self.settings.profile.model
+        values = {
+            name: overrides[name] if name in overrides else self._defaults[name]
+            for name in OPTION_NAMES
+        }
+        extra = self._base_extra
+        extra_key = ""
+        if "extra" in overrides:
+            extra = {**self._base_extra, **overrides["extra"]}
+            extra_key = json.dumps(overrides["extra"], sort_keys=True, default=str)
+        messages = spec.messages
+        if self._system and messages[0].role != "system":
+            messages = (Message("system", self._system), *messages)
+        request = ChatRequest(model=model, messages=messages, extra=extra, stream=False, **values)
+        info = self.info(model)
+        key = (model, *values.values(), extra_key, messages[-1].prefix)
+        params = self._plans.get(key)
+        if params is None:
+            plan = plan_request(request, self.provider, info)
+            for text in plan.notices:
+                self.say_once(text)
+            params = plan.params
+            if len(self._plans) >= _MAX_PLANS:
+                self._plans.clear()
+            self._plans[key] = params
+        return Planned(model, request, params, info)
+
+    def needs_stream(self, planned: Planned) -> bool:
+        """DashScope answers 400 to non-streamed thinking except on models documented to
+        allow it (the catalog's ``non_stream_thinking``)."""
+        if self.provider != "dashscope":
+            return False
+        info, thinking = planned.info, planned.request.thinking
+        if info is None:
+            return bool(thinking)
+        if info.thinking == "never":
+            return False
+        thinks = info.thinking == "always" or (
+            thinking if thinking is not None else info.thinking_default
+        )
+        return bool(thinks) and info.non_stream_thinking is not True
+
+    @staticmethod
+    def tokens(planned: Planned) -> int:
+        """Estimated tokens the request reserves: prompt plus its answer allowance."""
+        reserve = planned.request.max_tokens or DEFAULT_OUTPUT_RESERVE
+        return prompt_tokens(planned.request.messages) + reserve
+
+    def price(self, model: str) -> Price | None:
+        """The price in force now (re-read each minute: peak windows start on the minute)."""
+        minute = int(time.time() // 60)
+        cached = self._prices.get(model)
+        if cached is not None and cached[0] == minute:
+            return cached[1]
+        info = self.info(model)
+        price = None
+        if info is not None:
+            price = price_at(
+                info,
+                self.settings.provider_info,
+                datetime.now(UTC),
+                self.settings.profile.currency,
+            )
+        self._prices[model] = (minute, price)
+        return price
+
+    def cost(self, model: str, usage: Usage | None) -> Cost | None:
+        if usage is None:
+            return None
+        return cost_of(usage, self.price(model))

@@ -1,0 +1,175 @@
+"""The shapes of batch output and error records, ours and the provider-Batch style.
+
+Why separate: the writer must not care what a record says, and resume must read both shapes
+(a job may be resumed with another ``--format``). Every record is one line of compact JSON,
+redacted as a whole (a provider may echo the key in an error message), and starts with its id
+field so the resume scan can read the id without parsing the whole line.
+
+- ``native`` (default), output: ``id, model, answer, reasoning, finish_reason, usage, cost,
+  request_id, latency_ms, attempts``; errors: ``id, error{kind, status, code, message},
+  attempts`` (plus ``line`` for an input line that could not be used, whose ``id`` is null).
+- ``openai``: the lines the OpenAI/DashScope Batch service writes,
+  ``{custom_id, id, response{status_code, request_id, body}, error}``, so files from a local
+  run and from a remote batch are interchangeable, keyed by ``custom_id``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from typing import Any
+
+from ..errors import ApiError
+from ..events import Usage
+from ..pricing import Cost
+from ..redaction import redact
+from ..session import Reply
+from .input import BadLine
+
+FORMATS = ("native", "openai")
+
+# The id is the first field of every record we write: read it without a full parse.
+_ID_PREFIX = re.compile(rb'\{"(id|custom_id)":("(?:[^"\\\n]|\\.)*"|null)')
+
+
+def encode(record: dict[str, Any]) -> bytes:
+    text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    return (redact(text) + "\n").encode("utf-8")
+
+
+def success(
+    fmt: str,
+    item_id: str,
+    model: str,
+    reply: Reply,
+    cost: Cost | None,
+    attempts: int,
+) -> bytes:
+    if fmt == "openai":
+        return encode(_openai_success(item_id, model, reply))
+    return encode(
+        {
+            "id": item_id,
+            "model": model,
+            "answer": reply.answer,
+            "reasoning": reply.thinking or None,
+            "finish_reason": reply.finish_reason,
+            "usage": reply.usage.to_json() if reply.usage else None,
+            "cost": cost.to_json() if cost else None,
+            "request_id": reply.request_id,
+            "latency_ms": reply.latency_ms,
+            "attempts": attempts,
+        }
+    )
+
+
+def failure(fmt: str, item_id: str, error: ApiError, attempts: int) -> bytes:
+    detail = error.to_record()
+    if fmt == "openai":
+        return encode(
+            {
+                "custom_id": item_id,
+                "id": _batch_request_id(),
+                "response": {
+                    "status_code": error.status,
+                    "request_id": error.request_id,
+                    "body": {"error": {"code": error.code or error.kind, "message": error.message}},
+                },
+                "error": {"code": error.code or error.kind, "message": error.message},
+            }
+        )
+    return encode({"id": item_id, "error": detail, "attempts": attempts})
+
+
+def bad_line(fmt: str, bad: BadLine) -> bytes:
+    detail = {"kind": "invalid_input", "status": None, "code": bad.code, "message": bad.message}
+    if fmt == "openai":
+        return encode(
+            {
+                "custom_id": None,
+                "line": bad.line,
+                "id": _batch_request_id(),
+                "response": None,
+                "error": {"code": bad.code, "message": bad.message, "line": bad.line},
+            }
+        )
+    return encode({"id": None, "line": bad.line, "error": detail, "attempts": 0})
+
+
+def _batch_request_id() -> str:
+    return f"batch_req_{uuid.uuid4().hex}"
+
+
+def _openai_usage(usage: Usage | None) -> dict[str, Any] | None:
+    if usage is None:
+        return None
+    return {
+        "prompt_tokens": usage.input_tokens,
+        "completion_tokens": usage.output_tokens,
+        "total_tokens": usage.total_tokens,
+        "prompt_tokens_details": {"cached_tokens": usage.cached_tokens},
+        "completion_tokens_details": {"reasoning_tokens": usage.reasoning_tokens},
+    }
+
+
+def _openai_success(item_id: str, model: str, reply: Reply) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": reply.answer}
+    if reply.thinking:
+        message["reasoning_content"] = reply.thinking
+    request_id = reply.request_id
+    return {
+        "custom_id": item_id,
+        "id": _batch_request_id(),
+        "response": {
+            "status_code": 200,
+            "request_id": request_id,
+            "body": {
+                "id": f"chatcmpl-{request_id or uuid.uuid4()}",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": model,
+                "choices": [{"index": 0, "message": message, "finish_reason": reply.finish_reason}],
+                "usage": _openai_usage(reply.usage),
+            },
+        },
+        "error": None,
+    }
+
+
+def record_key(line: bytes) -> tuple[str | None, int | None] | None:
+    """``(id, line)`` of a record; ``None`` when the line is not a record we can read.
+
+    An id-less record (an unusable input line) is keyed by its input line number instead.
+    """
+    body = line.rstrip(b"\r\n")
+    if not body.endswith(b"}"):
+        return None
+    match = _ID_PREFIX.match(body)
+    # A provider's Batch line leads with its own "id" and keys by "custom_id": parse those.
+    if (
+        match is not None
+        and match.group(2) != b"null"
+        and (match.group(1) == b"custom_id" or b'"custom_id"' not in body)
+    ):
+        token = match.group(2)
+        try:
+            value = token[1:-1].decode("utf-8") if b"\\" not in token else json.loads(token)
+        except ValueError:
+            value = None
+        if isinstance(value, str):
+            return value, None
+    try:
+        record = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(record, dict):
+        return None
+    key = record.get("custom_id") if "custom_id" in record else record.get("id")
+    if isinstance(key, str):
+        return key, None
+    number = record.get("line")
+    if key is None and isinstance(number, int) and not isinstance(number, bool):
+        return None, number
+    return None

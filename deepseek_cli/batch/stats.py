@@ -1,0 +1,82 @@
+"""Counters of a batch job, shared by the scheduler, the progress display and the summary.
+
+Why separate: the progress display (in ``render``) reads these and must not depend on the
+scheduler; the summary (``--json`` and the final line) is derived from the same numbers, so
+what the bar said and what the summary says never disagree.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Stats:
+    total: int = 0  # valid ids in the input
+    done_before: int = 0  # already recorded by an earlier run
+    ok: int = 0
+    failed: int = 0  # ids with an error record written by this run
+    invalid: int = 0  # unusable input lines recorded by this run
+    retries: int = 0
+    attempts: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost: float = 0.0
+    currency: str | None = None
+    priced: int = 0  # successes whose cost is known
+    in_flight: int = 0
+    started: float = field(default_factory=time.monotonic)
+    ended: float | None = None
+
+    @property
+    def done(self) -> int:
+        return self.done_before + self.ok + self.failed
+
+    @property
+    def elapsed(self) -> float:
+        return (self.ended or time.monotonic()) - self.started
+
+    @property
+    def rate(self) -> float:
+        """Items finished per second by this run."""
+        elapsed = self.elapsed
+        return (self.ok + self.failed) / elapsed if elapsed > 0 else 0.0
+
+    @property
+    def eta(self) -> float | None:
+        rate = self.rate
+        remaining = self.total - self.done
+        if remaining <= 0:
+            return 0.0
+        return remaining / rate if rate > 0 else None
+
+    def add_cost(self, amount: float, currency: str) -> None:
+        if self.currency is None:
+            self.currency = currency
+        if currency == self.currency:
+            self.cost += amount
+            self.priced += 1
+
+    def summary(self, **extra: Any) -> dict[str, Any]:
+        return {
+            **extra,
+            "total": self.total,
+            "done": self.done,
+            "done_before": self.done_before,
+            "succeeded": self.ok,
+            "failed": self.failed,
+            "invalid_lines": self.invalid,
+            "retries": self.retries,
+            "attempts": self.attempts,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cost": (
+                {"amount": round(self.cost, 8), "currency": self.currency}
+                if self.currency is not None
+                else None
+            ),
+            "elapsed_s": round(self.elapsed, 3),
+            "requests_per_s": round(self.rate, 2),
+        }

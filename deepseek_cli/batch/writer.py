@@ -1,0 +1,282 @@
+"""The batch job's output and errors files: locked, append-only, one whole record per write.
+
+Why it exists: the output file is the job's only memory of what is done (an id is done exactly
+when its complete record is in the output or errors file), so every way of losing or doubling
+a record is closed here:
+
+- **Lock**: ``flock(LOCK_EX | LOCK_NB)`` on the output file's own descriptor, i.e. on its inode,
+  never on a sidecar named after the path: a symlink, a hardlink or another relative path
+  reaches the same inode and is refused (exit 75). The kernel drops the lock when the process
+  dies, even by SIGKILL, so there is never a stale lock to delete. The errors file is locked
+  the same way.
+- **Torn tail**: a crash or a short write can leave a last line without its newline; it is
+  truncated away on open, before anything is appended, and its id is simply redone.
+- **One record per write()** on an ``O_APPEND`` descriptor held by the only writer. A short
+  write (disk full, ``RLIMIT_FSIZE``) is finished if the rest goes through, else the partial
+  record is truncated away and the job stops: a record is whole in the file or not there.
+- **Durability**: fsync within about a second of a record being written (or after 100
+  records), at exit, and the directory once after the file is created; a power cut redoes at
+  most about a second of work.
+- **Resume**: the keys of the records already written are read back at start (only each
+  record's leading id field is decoded).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import CliError, ExitCode, LockedError, UsageError
+from .input import read_lines
+from .records import record_key
+
+SYNC_AFTER_SECONDS = 0.75  # plus the ticker's period: every record is on disk within ~1 s
+SYNC_AFTER_RECORDS = 100
+MAX_RECORD_BYTES = 512 * 1024 * 1024  # resume scan: a longer line is not ours
+
+
+class OutputError(CliError):
+    """Writing a record failed (disk full, file size limit): the job stops, resumable."""
+
+    exit_code = ExitCode.UNAVAILABLE
+
+
+@dataclass
+class OutFile:
+    path: Path
+    fd: int
+    size: int
+    created: bool
+    unsynced: int = 0
+    dirty_since: float = 0.0
+    records: int = 0  # written by this run
+    cleared: bool = False
+
+
+def default_errors_path(output: Path) -> Path:
+    """``OUTPUT.errors.jsonl`` next to the real output file (symlinks resolved, so every path
+    to the same output finds the same errors file)."""
+    real = output.resolve()
+    stem = real.name[: -len(".jsonl")] if real.name.endswith(".jsonl") else real.name
+    return real.with_name(f"{stem}.errors.jsonl")
+
+
+def _holder(fd: int) -> str:
+    """``" (pid N)"`` for the process holding a flock on ``fd``'s inode, when Linux says."""
+    try:
+        st = os.fstat(fd)
+        wanted = (os.major(st.st_dev), os.minor(st.st_dev), st.st_ino)
+        with Path("/proc/locks").open() as locks:
+            for row in locks:
+                fields = row.split()
+                if len(fields) < 6 or fields[1] != "FLOCK":
+                    continue
+                major, minor, inode = fields[5].split(":")
+                if (int(major, 16), int(minor, 16), int(inode)) == wanted:
+                    return f" (pid {fields[4]})"
+    except (OSError, ValueError):
+        pass
+    return ""
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+class OutputFiles:
+    def __init__(
+        self, output: Path, errors: Path, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.clock = clock
+        self.output_path = output
+        self.errors_path = errors
+        self.files: list[OutFile] = []
+        self.notices: list[str] = []
+
+    @property
+    def output(self) -> OutFile:
+        return self.files[0]
+
+    @property
+    def errors(self) -> OutFile:
+        return self.files[1]
+
+    # -- opening
+    def open(self) -> None:
+        try:
+            self.files.append(self._open_one(self.output_path))
+            self.files.append(self._open_one(self.errors_path))
+        except BaseException:
+            self.close()
+            raise
+        out, err = os.fstat(self.output.fd), os.fstat(self.errors.fd)
+        if (out.st_dev, out.st_ino) == (err.st_dev, err.st_ino):
+            self.close()
+            raise UsageError("the output and errors files are the same file")
+
+    def _open_one(self, path: Path) -> OutFile:
+        flags = os.O_RDWR | os.O_APPEND | os.O_CLOEXEC
+        try:
+            try:
+                fd = os.open(path, flags | os.O_CREAT | os.O_EXCL, 0o600)
+                created = True
+            except FileExistsError:
+                fd = os.open(path, flags | os.O_CREAT, 0o600)
+                created = False
+        except OSError as exc:
+            raise UsageError(f"cannot open {path}: {exc.strerror}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _holder(fd)
+            os.close(fd)
+            raise LockedError(
+                f"{path} is in use by another batch job{holder}",
+                "wait for it to finish (or stop it), or write to another -o file",
+            ) from None
+        except OSError as exc:
+            os.close(fd)
+            raise UsageError(f"cannot lock {path}: {exc.strerror}") from None
+        if created:
+            _fsync_dir(path.resolve().parent)
+        removed = self._repair(fd)
+        if removed:
+            self.notices.append(
+                f"{path}: removed a torn last line ({removed} bytes) left by an interrupted "
+                "run; its request will be redone"
+            )
+        return OutFile(path, fd, os.fstat(fd).st_size, created)
+
+    @staticmethod
+    def _repair(fd: int) -> int:
+        """Truncate a last line that has no newline; returns the bytes removed."""
+        size = os.fstat(fd).st_size
+        if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
+            return 0
+        keep, pos = 0, size
+        while pos > 0:
+            start = max(0, pos - 65536)
+            data = os.pread(fd, pos - start, start)
+            index = data.rfind(b"\n")
+            if index >= 0:
+                keep = start + index + 1
+                break
+            pos = start
+        os.ftruncate(fd, keep)
+        os.fsync(fd)
+        return size - keep
+
+    def same_file_as(self, path: Path) -> bool:
+        try:
+            st = path.stat()
+        except OSError:
+            return False
+        return any(
+            (os.fstat(f.fd).st_dev, os.fstat(f.fd).st_ino) == (st.st_dev, st.st_ino)
+            for f in self.files
+        )
+
+    # -- resume
+    def keys(self, which: OutFile) -> Iterator[tuple[str | None, int | None] | None]:
+        """The key of every record in ``which`` (``None`` for an unreadable line)."""
+        fd = os.dup(which.fd)
+        with os.fdopen(fd, "rb", buffering=1 << 20) as fh:
+            fh.seek(0)
+            for _, raw in read_lines(fh, MAX_RECORD_BYTES):
+                yield None if raw is None else record_key(raw)
+
+    def clear_errors(self) -> None:
+        """``--retry-errors``: every errored id is pending again, so their records go.
+
+        Truncating in place keeps the lock (a replaced file would be a new, unlocked inode).
+        Records of unusable input lines go too: they are written again as the lines are read.
+        """
+        os.ftruncate(self.errors.fd, 0)
+        os.fsync(self.errors.fd)
+        self.errors.size = 0
+        self.errors.cleared = True
+
+    # -- writing
+    def write(self, which: OutFile, data: bytes) -> None:
+        """Append one complete record, or leave the file as it was and raise ``OutputError``."""
+        view = memoryview(data)
+        written = 0
+        reason = ""
+        while written < len(data):
+            # A short count (interrupted, or at a size limit) gets one more try for the rest;
+            # the error that usually follows ends the record.
+            try:
+                n = os.write(which.fd, view[written:])
+            except OSError as exc:
+                reason = exc.strerror or str(exc)
+                break
+            if n <= 0:
+                reason = "no progress"
+                break
+            written += n
+        if reason:
+            with contextlib.suppress(OSError):
+                os.ftruncate(which.fd, which.size)
+            if written:
+                reason = f"short write ({written} of {len(data)} bytes), then {reason}"
+            raise OutputError(
+                f"cannot write {which.path}: {reason}",
+                "free disk space (or raise the file size limit) and run the same command "
+                "again to resume",
+            ) from None
+        which.size += written
+        which.records += 1
+        if not which.unsynced:
+            which.dirty_since = self.clock()
+        which.unsynced += 1
+        if which.unsynced >= SYNC_AFTER_RECORDS:
+            self._sync(which)
+
+    def sync_due(self) -> None:
+        """Called about four times a second: fsync what has waited long enough."""
+        now = self.clock()
+        for f in self.files:
+            if f.unsynced and now - f.dirty_since >= SYNC_AFTER_SECONDS:
+                self._sync(f)
+
+    def _sync(self, which: OutFile) -> None:
+        with contextlib.suppress(OSError):
+            os.fsync(which.fd)
+        which.unsynced = 0
+
+    def close(self) -> None:
+        if (
+            len(self.files) == 2
+            and self.errors.size == 0
+            and (self.errors.created or self.errors.cleared)
+        ):
+            # No errors: leave no empty errors file behind (removed while still locked).
+            with contextlib.suppress(OSError):
+                if not self.errors.path.is_symlink():
+                    self.errors.path.unlink()
+        for f in self.files:
+            if f.unsynced:
+                self._sync(f)
+            with contextlib.suppress(OSError):
+                os.close(f.fd)  # also releases the lock
+        self.files = []
+
+    def discard_unused(self) -> None:
+        """Remove files this run created and never wrote (invalid input: nothing happened).
+
+        Done while the lock is still held, so no other job is using them.
+        """
+        for f in self.files:
+            if f.created and f.size == 0:
+                with contextlib.suppress(OSError):
+                    f.path.unlink()

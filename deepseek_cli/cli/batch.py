@@ -1,0 +1,393 @@
+"""``deepseek batch run`` and ``deepseek batch estimate``: glue for ``deepseek_cli.batch``.
+
+Only Typer and the shared option declarations are imported here; the batch machinery (and
+through it the SDKs) is imported inside the commands, so ``deepseek --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .boundary import guarded
+from .options import (
+    BudgetOpt,
+    ConfigOpt,
+    DebugOpt,
+    EffortOpt,
+    ExtraOpt,
+    MaxTokensOpt,
+    ModelOpt,
+    ProfileOpt,
+    SearchOpt,
+    SystemOpt,
+    TemperatureOpt,
+    ThinkOpt,
+    TimeoutOpt,
+    TopPOpt,
+)
+
+app = typer.Typer(
+    name="batch",
+    help="Run many requests from a JSONL file: exactly once, within rate limits, resumable.",
+    epilog="""\b
+Examples:
+  deepseek batch estimate questions.jsonl
+  deepseek batch run questions.jsonl -j 16 --rpm 600
+  deepseek batch run questions.jsonl              # again: resumes where it stopped
+""",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+LIMITS_PANEL = "Limits and retries"
+FILES_PANEL = "Files"
+
+RUN_EPILOG = """\b
+Input lines (JSONL; '-' reads stdin):
+  {"id": "q1", "prompt": "Translate: ..."}
+  {"id": "q2", "messages": [{"role": "user", "content": "..."}], "max_tokens": 200}
+  {"custom_id": "q3", "method": "POST", "url": "/v1/chat/completions",
+   "body": {"model": "deepseek-v4-flash", "messages": [...]}}
+Lines may set system, model, thinking, thinking_budget, reasoning_effort,
+temperature, top_p, max_tokens, extra. A line without an id gets line-N.
+
+\b
+Examples:
+  deepseek batch run questions.jsonl              # -> questions.out.jsonl
+  deepseek batch run in.jsonl -o out.jsonl -j 16 --rpm 600
+  cat in.jsonl | deepseek batch run - -o out.jsonl -p deepseek
+  deepseek batch run in.jsonl -o out.jsonl        # again: resumes, skips done ids
+
+\b
+In batch, --timeout (per attempt) defaults to 1800 s. Ctrl-C or SIGTERM stops
+sending, lets requests in flight finish (--grace), and can be resumed.
+
+\b
+Exit: 0 all done, 4 some items failed (see the errors file), 65 invalid input
+(nothing sent), 69 provider unavailable, 75 output in use or rate-limit wait too
+long, 77 key or balance problem, 130/143 interrupted (resumable).
+"""
+
+ESTIMATE_EPILOG = """\b
+Examples:
+  deepseek batch estimate questions.jsonl
+  deepseek batch estimate in.jsonl -m deepseek-v4-flash --assume-output 300 --json
+"""
+
+MaxLineOpt = Annotated[
+    int,
+    typer.Option(
+        "--max-line-bytes",
+        min=1,
+        metavar="BYTES",
+        help="Longest input line accepted.",
+        rich_help_panel=FILES_PANEL,
+    ),
+]
+LenientOpt = Annotated[
+    bool,
+    typer.Option(
+        "--lenient",
+        help="Record unusable input lines as errors and run the rest "
+        "(default: refuse the whole input, exit 65).",
+        rich_help_panel=FILES_PANEL,
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as one JSON object.")]
+
+
+@app.command(epilog=RUN_EPILOG)
+@guarded
+def run(
+    input_path: Annotated[
+        str,
+        typer.Argument(
+            metavar="INPUT", help="JSONL input file, or - for stdin.", show_default=False
+        ),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            metavar="PATH",
+            help="Output JSONL (default INPUT.out.jsonl). Re-running resumes it.",
+            rich_help_panel=FILES_PANEL,
+            show_default=False,
+        ),
+    ] = None,
+    errors: Annotated[
+        Path | None,
+        typer.Option(
+            "--errors",
+            metavar="PATH",
+            help="Errors JSONL (default OUTPUT.errors.jsonl).",
+            rich_help_panel=FILES_PANEL,
+            show_default=False,
+        ),
+    ] = None,
+    output_format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            metavar="native|openai",
+            help="Record shape: ours, or the OpenAI/DashScope Batch output lines.",
+            rich_help_panel=FILES_PANEL,
+        ),
+    ] = "native",
+    lenient: LenientOpt = False,
+    retry_errors: Annotated[
+        bool,
+        typer.Option(
+            "--retry-errors",
+            help="Also run the ids already in the errors file again.",
+            rich_help_panel=FILES_PANEL,
+        ),
+    ] = False,
+    max_line_bytes: MaxLineOpt = 8 * 1024 * 1024,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            "-j",
+            "--concurrency",
+            min=1,
+            metavar="N",
+            help="Requests in flight at most (default: profile's, else 8).",
+            rich_help_panel=LIMITS_PANEL,
+            show_default=False,
+        ),
+    ] = None,
+    rpm: Annotated[
+        int | None,
+        typer.Option(
+            "--rpm",
+            min=0,
+            metavar="N",
+            help="Requests per minute per model, paced evenly (0 = no limit).",
+            rich_help_panel=LIMITS_PANEL,
+            show_default=False,
+        ),
+    ] = None,
+    tpm: Annotated[
+        int | None,
+        typer.Option(
+            "--tpm",
+            min=0,
+            metavar="N",
+            help="Estimated tokens per minute per model (prompt + max_tokens; 0 = no limit).",
+            rich_help_panel=LIMITS_PANEL,
+            show_default=False,
+        ),
+    ] = None,
+    max_attempts: Annotated[
+        int | None,
+        typer.Option(
+            "--max-attempts",
+            min=1,
+            metavar="N",
+            help="Tries per item for 5xx, network errors, timeouts and cut-off answers "
+            "(default 6; 429s and outages do not count).",
+            rich_help_panel=LIMITS_PANEL,
+            show_default=False,
+        ),
+    ] = None,
+    ramp: Annotated[
+        float,
+        typer.Option(
+            "--ramp",
+            min=0.0,
+            metavar="SECONDS",
+            help="With --rpm: rise from 10% to the full rate over this long; "
+            "also how fast the rate recovers after a 429.",
+            rich_help_panel=LIMITS_PANEL,
+        ),
+    ] = 10.0,
+    backoff: Annotated[
+        float,
+        typer.Option(
+            "--backoff",
+            min=0.0,
+            metavar="SECONDS",
+            help="First retry backoff; doubles up to 60 s, with full jitter.",
+            rich_help_panel=LIMITS_PANEL,
+        ),
+    ] = 1.0,
+    max_wait: Annotated[
+        float | None,
+        typer.Option(
+            "--max-wait",
+            min=0.0,
+            metavar="SECONDS",
+            help="Stop (exit 75, resumable) when a 429 asks to wait longer than this "
+            "(default: wait as asked).",
+            rich_help_panel=LIMITS_PANEL,
+            show_default=False,
+        ),
+    ] = None,
+    outage_budget: Annotated[
+        float,
+        typer.Option(
+            "--outage-budget",
+            min=0.1,
+            metavar="SECONDS",
+            help="Give up (exit 69, resumable) after this long with failures and no success.",
+            rich_help_panel=LIMITS_PANEL,
+        ),
+    ] = 600.0,
+    grace: Annotated[
+        float,
+        typer.Option(
+            "--grace",
+            min=0.0,
+            metavar="SECONDS",
+            help="On Ctrl-C/SIGTERM, let requests in flight finish for up to this long.",
+            rich_help_panel=LIMITS_PANEL,
+        ),
+    ] = 8.0,
+    stream: Annotated[
+        bool,
+        typer.Option(
+            "--stream",
+            help="Stream every request (default: only when the model needs it).",
+        ),
+    ] = False,
+    json_output: JsonOpt = False,
+    profile: ProfileOpt = None,
+    model: ModelOpt = None,
+    think: ThinkOpt = None,
+    budget: BudgetOpt = None,
+    effort: EffortOpt = None,
+    system: SystemOpt = None,
+    temperature: TemperatureOpt = None,
+    top_p: TopPOpt = None,
+    max_tokens: MaxTokensOpt = None,
+    search: SearchOpt = None,
+    extra: ExtraOpt = None,
+    timeout: TimeoutOpt = None,
+    config: ConfigOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Send every line of a JSONL file; results to OUTPUT, failures to the errors file."""
+    from ..batch import job
+    from ..batch.records import FORMATS
+    from ..errors import UsageError
+    from ..settings import RequestFlags
+
+    if output_format not in FORMATS:
+        raise UsageError(f"--format must be one of {', '.join(FORMATS)}")
+    flags = RequestFlags(
+        profile=profile,
+        model=model,
+        thinking=think,
+        thinking_budget=budget,
+        reasoning_effort=effort,
+        system=system,
+        temperature=temperature,
+        top_p=top_p,
+        max_tokens=max_tokens,
+        search=search,
+        extra=tuple(extra or ()),
+        timeout=timeout,
+        config=config,
+    )
+    job.run(
+        flags,
+        job.RunOptions(
+            input=input_path,
+            output=output,
+            errors=errors,
+            fmt=output_format,
+            lenient=lenient,
+            retry_errors=retry_errors,
+            concurrency=concurrency,
+            rpm=rpm,
+            tpm=tpm,
+            max_attempts=max_attempts,
+            grace=grace,
+            max_wait=max_wait,
+            outage_budget=outage_budget,
+            ramp=ramp,
+            backoff=backoff,
+            max_line_bytes=max_line_bytes,
+            stream=stream,
+            json_summary=json_output,
+        ),
+    )
+
+
+@app.command(epilog=ESTIMATE_EPILOG)
+@guarded
+def estimate(
+    input_path: Annotated[
+        str,
+        typer.Argument(
+            metavar="INPUT", help="JSONL input file, or - for stdin.", show_default=False
+        ),
+    ],
+    assume_output: Annotated[
+        int | None,
+        typer.Option(
+            "--assume-output",
+            min=0,
+            metavar="N",
+            help="Output tokens per line (default: each line's max_tokens).",
+            show_default=False,
+        ),
+    ] = None,
+    lenient: LenientOpt = False,
+    max_line_bytes: MaxLineOpt = 8 * 1024 * 1024,
+    json_output: JsonOpt = False,
+    profile: ProfileOpt = None,
+    model: ModelOpt = None,
+    think: ThinkOpt = None,
+    budget: BudgetOpt = None,
+    effort: EffortOpt = None,
+    system: SystemOpt = None,
+    temperature: TemperatureOpt = None,
+    top_p: TopPOpt = None,
+    max_tokens: MaxTokensOpt = None,
+    search: SearchOpt = None,
+    extra: ExtraOpt = None,
+    config: ConfigOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Estimate tokens and cost of a batch input; nothing is sent."""
+    import json
+
+    from ..batch.estimate import estimate as run_estimate
+    from ..batch.estimate import format_text
+    from ..settings import RequestFlags
+
+    flags = RequestFlags(
+        profile=profile,
+        model=model,
+        thinking=think,
+        thinking_budget=budget,
+        reasoning_effort=effort,
+        system=system,
+        temperature=temperature,
+        top_p=top_p,
+        max_tokens=max_tokens,
+        search=search,
+        extra=tuple(extra or ()),
+        config=config,
+    )
+    result = run_estimate(
+        flags,
+        input_path,
+        assume_output=assume_output,
+        lenient=lenient,
+        max_line_bytes=max_line_bytes,
+    )
+    text = json.dumps(result, ensure_ascii=False) + "\n" if json_output else format_text(result)
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass

@@ -1,0 +1,165 @@
+"""``deepseek chat``: the interactive REPL (scriptable when stdin is not a terminal)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from .boundary import guarded
+from .options import (
+    BudgetOpt,
+    ConfigOpt,
+    DebugOpt,
+    EffortOpt,
+    ExtraOpt,
+    MaxTokensOpt,
+    ModelOpt,
+    ProfileOpt,
+    SearchOpt,
+    SystemOpt,
+    TemperatureOpt,
+    ThinkOpt,
+    TimeoutOpt,
+    TopPOpt,
+)
+
+EPILOG = """\b
+Examples:
+  deepseek chat                         # a new session, the default profile
+  deepseek chat -p deepseek --no-think  # DeepSeek's API, thinking off
+  deepseek chat --session refactor      # start or resume the session "refactor"
+  deepseek chat -c                      # resume the most recent session
+  printf 'hi\\n/usage\\n' | deepseek chat  # one turn per line, answers printed plainly
+Inside: /help lists the slash commands.
+"""
+
+
+def complete_sessions(incomplete: str) -> list[str]:
+    from ..sessions import listing
+
+    return [s.name for s in listing(os.environ) if s.name.startswith(incomplete)]
+
+
+@guarded
+def chat(
+    profile: ProfileOpt = None,
+    model: ModelOpt = None,
+    think: ThinkOpt = None,
+    budget: BudgetOpt = None,
+    effort: EffortOpt = None,
+    system: SystemOpt = None,
+    temperature: TemperatureOpt = None,
+    top_p: TopPOpt = None,
+    max_tokens: MaxTokensOpt = None,
+    search: SearchOpt = None,
+    extra: ExtraOpt = None,
+    timeout: TimeoutOpt = None,
+    session: Annotated[
+        str | None,
+        typer.Option(
+            "--session",
+            metavar="NAME",
+            help="Start or resume the named session.",
+            autocompletion=complete_sessions,
+            show_default=False,
+        ),
+    ] = None,
+    resume_last: Annotated[
+        bool, typer.Option("-c", "--continue", help="Resume the most recent session.")
+    ] = False,
+    show_thinking: Annotated[
+        bool | None,
+        typer.Option(
+            "--show-thinking/--hide-thinking",
+            help="Show or hide the thinking panel.",
+            show_default=False,
+        ),
+    ] = None,
+    config: ConfigOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Chat interactively: sessions, history, slash commands."""
+    from .. import paths, sessions, settings
+    from ..errors import UsageError
+    from ..repl import LineSource, Output, Repl
+
+    if session is not None and resume_last:
+        raise UsageError("--session and --continue cannot be combined")
+    flags = settings.RequestFlags(
+        profile=profile,
+        model=model,
+        thinking=think,
+        thinking_budget=budget,
+        reasoning_effort=effort,
+        system=system,
+        temperature=temperature,
+        top_p=top_p,
+        max_tokens=max_tokens,
+        search=search,
+        extra=tuple(extra or ()),
+        timeout=timeout,
+        config=config,
+    )
+    settings.load(flags, os.environ)  # fail fast (exit 78) on config and key problems
+    name = session or (sessions.latest(os.environ) if resume_last else None)
+    state = (sessions.load(os.environ, name) if name else None) or sessions.Session(
+        sessions.check_name(name) if name else sessions.new_name()
+    )
+    interactive = sys.stdin.isatty() and sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
+    show = show_thinking is not False
+    if interactive:
+        from ..catalog import load_catalog
+        from ..line_editor import SlashCompleter, TerminalLines
+        from ..render.transcript import ChatView
+        from ..repl import COMMANDS
+        from .options import complete_profiles
+
+        def models() -> list[str]:
+            """Catalog models of the provider in use (it changes with /profile)."""
+            provider = repl.settings.profile.provider
+            return sorted(m.id for m in load_catalog().for_provider(provider))
+
+        view = ChatView(show_thinking=show)
+        completer = SlashCompleter(
+            COMMANDS,
+            {
+                "model": models,
+                "profile": lambda: complete_profiles(""),
+                "load": lambda: complete_sessions(""),
+                "effort": lambda: ["minimal", "low", "medium", "high", "xhigh", "max", "ultra"],
+            },
+        )
+        output = Output(
+            renderer=lambda s: view.renderer(s.profile.model),
+            transcript=lambda t: view.turn(
+                t.prompt, t.thinking, t.answer, interrupted=t.status == "interrupted"
+            ),
+            clear_screen=view.clear,
+        )
+        source: LineSource = TerminalLines(paths.data_dir(os.environ) / "history", completer)
+        for turn in state.turns:
+            output.transcript(turn)
+        if state.turns:
+            view.note(f"resumed session {state.name} ({len(state.turns)} turns)")
+        else:
+            view.note(f"session {state.name} · /help for commands · Ctrl-D to quit")
+    else:
+        from ..line_editor import PipedLines
+        from ..render.plain import PlainRenderer
+
+        output = Output(renderer=lambda s: PlainRenderer(show_thinking=bool(show_thinking)))
+        source = PipedLines(sys.stdin)
+    repl = Repl(
+        env=os.environ,
+        flags=flags,
+        session=state,
+        source=source,
+        output=output,
+        interactive=interactive,
+    )
+    code = repl.run()
+    if code:
+        raise typer.Exit(code)

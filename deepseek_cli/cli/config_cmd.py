@@ -1,0 +1,368 @@
+"""``deepseek config path|show|profiles|init|set|doctor``: see, create, change and check config.
+
+Glue only: the rules for writing the file live in ``config_edit``, what ``show`` reports in
+``config_view``, and the checks in ``doctor``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .boundary import guarded
+from .options import ConfigOpt, DebugOpt, ModelOpt, ProfileOpt, complete_profiles
+
+EPILOG = """\b
+Examples:
+  deepseek config init                 # a commented starting config.toml
+  deepseek config show -p deepseek     # what `ask -p deepseek` would use
+  deepseek config set intl.model deepseek-v4-flash
+  deepseek config doctor -p cn         # key, host, key accepted, region
+  $EDITOR "$(deepseek config path)"
+"""
+
+app = typer.Typer(
+    name="config",
+    help="Show, create, change and check the configuration (config.toml).",
+    epilog=EPILOG,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _config_path(config: Path | None) -> tuple[Path, bool]:
+    from ..config_view import config_path
+
+    return config_path(os.environ, config)
+
+
+def _dump(data: object) -> None:
+    import json
+
+    from ..render.tables import emit
+
+    emit(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+@app.command(
+    epilog="""\b
+Examples:
+  deepseek config path
+  deepseek config path --all
+  $EDITOR "$(deepseek config path)"
+"""
+)
+@guarded
+def path(
+    all_paths: Annotated[
+        bool, typer.Option("--all", help="Also the data directory and the usage ledger.")
+    ] = False,
+    config: ConfigOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Print the config file's path (it may not exist yet)."""
+    from .. import paths
+    from ..render.tables import emit, fields_text
+
+    file, _ = _config_path(config)
+    if not all_paths:
+        emit(f"{file}\n")
+        return
+    emit(
+        fields_text(
+            [
+                ("config", f"{file}{'' if file.exists() else ' (missing)'}"),
+                ("data", str(paths.data_dir(os.environ))),
+                ("usage ledger", str(paths.ledger_file(os.environ))),
+            ]
+        )
+    )
+
+
+@app.command(
+    epilog="""\b
+Examples:
+  deepseek config show
+  deepseek config show -p cn -m deepseek-v3.2
+  deepseek config show --json | jq .api_key.source
+
+\b
+The key is shown masked (at most its last 4 characters) with its source.
+"""
+)
+@guarded
+def show(
+    profile: ProfileOpt = None,
+    model: ModelOpt = None,
+    json_output: JsonOpt = False,
+    config: ConfigOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Print the resolved profile: URL, model, defaults, and the key's source (redacted)."""
+    from .. import config_view, paths
+    from ..config import load_config_file, resolve_profile
+    from ..render.tables import emit, fields_text
+
+    file, explicit = _config_path(config)
+    loaded = load_config_file(file, required=explicit)
+    prof = resolve_profile(loaded.data, os.environ, profile=profile, model=model)
+    key = config_view.key_status(prof, os.environ, loaded)
+    selected = config_view.selected_by(profile, os.environ, loaded.data)
+    ledger = paths.ledger_file(os.environ)
+    if json_output:
+        _dump(config_view.show_json(prof, loaded, key, selected=selected, ledger=ledger))
+        return
+    emit(fields_text(config_view.show_fields(prof, loaded, key, selected=selected, ledger=ledger)))
+
+
+@app.command(
+    epilog="""\b
+Examples:
+  deepseek config profiles
+  deepseek config profiles --json | jq -r '.[] | select(.provider=="dashscope") | .name'
+"""
+)
+@guarded
+def profiles(
+    json_output: JsonOpt = False, config: ConfigOpt = None, debug: DebugOpt = False
+) -> None:
+    """List every profile, built-in and from config.toml; * marks the default."""
+    from .. import config_view
+    from ..config import load_config_file
+    from ..render.tables import Column, print_table
+
+    file, explicit = _config_path(config)
+    loaded = load_config_file(file, required=explicit)
+    rows = config_view.profile_rows(loaded.data, os.environ)
+    if json_output:
+        _dump([r.to_json() for r in rows])
+        return
+    columns = [
+        Column(""),
+        Column("Name", style="bold", no_wrap=True, title=True),
+        Column("Provider"),
+        Column("Region"),
+        Column("API"),
+        Column("Model"),
+        Column("Base URL"),
+        Column("Origin"),
+    ]
+    cells: list[list[str | list[str]]] = []
+    for r in rows:
+        p = r.profile
+        if p is None:
+            cells.append(
+                ["*" if r.is_default else "", r.name, "-", "-", "-", "-", r.problem or "", r.origin]
+            )
+            continue
+        cells.append(
+            [
+                "*" if r.is_default else "",
+                r.name,
+                p.provider,
+                p.region or "-",
+                p.api if p.provider == "dashscope" else "-",
+                p.model,
+                p.base_url,
+                r.origin,
+            ]
+        )
+    print_table(
+        columns,
+        cells,
+        title=f"Profiles ({loaded.path})",
+        row_styles=["red" if r.problem else None for r in rows],
+    )
+
+
+@app.command(
+    epilog="""\b
+Examples:
+  deepseek config init
+  deepseek config init --default-profile deepseek
+  deepseek config init --force         # replace; the old file is kept as config.toml.bak
+"""
+)
+@guarded
+def init(
+    default_profile: Annotated[
+        str,
+        typer.Option(
+            "--default-profile",
+            metavar="NAME",
+            help="The default profile to write.",
+            autocompletion=complete_profiles,
+        ),
+    ] = "intl",
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing file (kept as a .bak).")
+    ] = False,
+    config: ConfigOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Write a commented starting config.toml (0600, atomically); never overwrites silently."""
+    from ..config_edit import init_config
+    from ..render import stderr as say
+    from ..render.tables import emit
+
+    file, _ = _config_path(config)
+    backup = init_config(file, default_profile=default_profile, force=force)
+    if backup is not None:
+        say.notice(f"the previous file is saved as {backup}")
+    emit(f"{file}\n")
+
+
+def complete_settings(incomplete: str) -> list[str]:
+    """``default_profile``, ``log_prompts`` and ``PROFILE.FIELD`` for every known profile."""
+    from ..config import PROFILE_KEYS, TOP_LEVEL_KEYS
+
+    names = [k for k in TOP_LEVEL_KEYS if k != "profiles"]
+    if "." in incomplete:
+        profile = incomplete.removeprefix("profiles.").rpartition(".")[0]
+        prefix = incomplete[: len(incomplete) - len(incomplete.rpartition(".")[2])]
+        names += [prefix + k for k in PROFILE_KEYS] if profile else []
+    else:
+        names += [f"{p}." for p in complete_profiles("")]
+    return [n for n in names if n.startswith(incomplete)]
+
+
+@app.command(
+    name="set",
+    epilog="""\b
+Examples:
+  deepseek config set default_profile deepseek
+  deepseek config set intl.model deepseek-v4-flash
+  deepseek config set work.provider deepseek      # a new profile: provider first
+  deepseek config set intl.thinking false
+  deepseek config set intl.extra_body '{"top_k": 20}'
+  deepseek config set intl.thinking_budget --unset
+  pass show deepseek | deepseek config set work.api_key -
+
+\b
+Comments and layout are kept. A config that does not parse is never rewritten
+(exit 78). An API key is read from stdin (or a hidden prompt), never from the
+command line, and only into a file that only you can read.
+""",
+)
+@guarded
+def set_(
+    key: Annotated[
+        str,
+        typer.Argument(
+            metavar="KEY",
+            help="default_profile, log_prompts, or PROFILE.FIELD (e.g. intl.model).",
+            autocompletion=complete_settings,
+            show_default=False,
+        ),
+    ],
+    value: Annotated[
+        str | None,
+        typer.Argument(metavar="VALUE", help="The new value.", show_default=False),
+    ] = None,
+    unset: Annotated[bool, typer.Option("--unset", help="Remove the setting.")] = False,
+    config: ConfigOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Change one setting in config.toml, keeping comments; creates the file (0600) if needed."""
+    from ..config_edit import coerce, parse_key, set_value
+    from ..errors import UsageError
+    from ..redaction import mask, register_secret
+    from ..render.tables import emit
+
+    setting = parse_key(key)
+    if unset == (value is not None):
+        raise UsageError("give a VALUE or --unset (not both)")
+    new_value = None
+    if value is not None:
+        if setting.field == "api_key":
+            if value != "-":
+                raise UsageError(
+                    "an API key is not accepted on the command line (ps and shell history show it)",
+                    f"pipe it in: ... | deepseek config set {key} -",
+                )
+            value = _read_secret()
+            register_secret(value)
+        new_value = coerce(setting, value)
+    file, _ = _config_path(config)
+    change = set_value(file, setting, new_value, unset=unset)
+    if unset:
+        emit(f"{change.path}: {setting.dotted} removed\n")
+        return
+    shown = mask(str(new_value)) if setting.field == "api_key" else _toml_value(new_value)
+    emit(f"{change.path}: {setting.dotted} = {shown}\n")
+
+
+def _read_secret() -> str:
+    from ..errors import UsageError
+
+    if sys.stdin is not None and sys.stdin.isatty():
+        import getpass
+
+        secret = getpass.getpass("API key (hidden): ")
+    else:
+        secret = sys.stdin.readline() if sys.stdin is not None else ""
+    secret = secret.strip()
+    if not secret:
+        raise UsageError("no key given on stdin")
+    return secret
+
+
+def _toml_value(value: object) -> str:
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+@app.command(
+    epilog="""\b
+Examples:
+  deepseek config doctor
+  deepseek config doctor -p cn
+  deepseek config doctor -p deepseek && deepseek batch run jobs.jsonl
+
+\b
+Checks: the config file, the profile, the key (found and allowed), the host
+(TCP connect), the key accepted (the provider's model list) and the model.
+Exit status: 0 when nothing failed, else that of the first failure
+(78 config or key, 69 host unreachable, 77 key rejected).
+"""
+)
+@guarded
+def doctor(
+    profile: ProfileOpt = None,
+    model: ModelOpt = None,
+    config: ConfigOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Check a profile end to end: key present, host reachable, key accepted, region."""
+    from ..doctor import DoctorFailed, run_checks
+    from ..render.stderr import use_color
+    from ..render.tables import emit
+
+    file, explicit = _config_path(config)
+    checks = run_checks(os.environ, file, explicit=explicit, profile_name=profile, model=model)
+    colour = use_color(sys.stdout)
+    styles = {"ok": "\x1b[32m", "warn": "\x1b[33m", "fail": "\x1b[1;31m", "skip": "\x1b[2m"}
+    width = max(len(c.name) for c in checks)
+    lines = []
+    for c in checks:
+        tag = (c.status.upper() if c.status == "fail" else c.status).ljust(4)
+        if colour:
+            tag = f"{styles[c.status]}{tag}\x1b[0m"
+        lines.append(f"{tag}  {c.name.ljust(width)}  {c.detail}")
+    emit("\n".join(lines) + "\n")
+    failed = [c for c in checks if c.status == "fail"]
+    if failed:
+        raise DoctorFailed(failed)

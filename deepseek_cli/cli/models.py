@@ -1,0 +1,270 @@
+"""``deepseek models`` and ``deepseek models show NAME``: the catalog, and the provider's list.
+
+Listing reads only the packaged catalog, so it is instant and works offline; ``--live`` is the
+one path that imports an SDK, to ask the provider which models this key can see.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from .boundary import guarded
+from .options import ConfigOpt, DebugOpt, ProfileOpt, complete_models
+
+if TYPE_CHECKING:
+    from ..catalog import Catalog, ModelInfo
+    from ..config import Profile
+
+EPILOG = """\b
+Examples:
+  deepseek models                      # the default profile's provider
+  deepseek models -p deepseek          # DeepSeek's own API
+  deepseek models --all                # every provider in the catalog
+  deepseek models --live -p cn         # what this key can use in Beijing
+  deepseek models --json | jq -r '.[].id'
+  deepseek models show deepseek-v4-pro
+"""
+
+SHOW_EPILOG = """\b
+Examples:
+  deepseek models show deepseek-flash -p deepseek
+  deepseek models show deepseek-r1 --json | jq .defaults
+"""
+
+app = typer.Typer(
+    name="models",
+    help="List the models of a profile's provider: thinking, limits, features, prices, status.",
+    epilog=EPILOG,
+    invoke_without_command=True,
+    rich_markup_mode=None,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def _dump(data: Any) -> None:
+    import json
+
+    from ..render.tables import emit
+
+    emit(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+@app.callback()
+@guarded
+def models(
+    ctx: typer.Context,
+    profile: ProfileOpt = None,
+    all_providers: Annotated[
+        bool, typer.Option("--all", help="Every provider in the catalog, not only the profile's.")
+    ] = False,
+    live: Annotated[
+        bool,
+        typer.Option(
+            "--live",
+            help="Ask the provider which models the key can see; list the ones the catalog "
+            "does not know.",
+        ),
+    ] = False,
+    json_output: JsonOpt = False,
+    config: ConfigOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """List the models of the profile's provider, with prices per 1M tokens in force now."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from .. import model_listing as ml
+    from ..catalog import load_catalog
+    from ..config_view import load_profile
+    from ..render import stderr as say
+
+    loaded, prof = load_profile(os.environ, config, profile=profile)
+    catalog = load_catalog()
+    now = datetime.now(UTC)
+    infos = list(catalog.models) if all_providers else catalog.for_provider(prof.provider)
+    visible: set[str] | None = None
+    unknown: list[str] = []
+    if live:
+        from ..config import resolve_api_key
+
+        key = resolve_api_key(prof, os.environ, loaded)
+        ids = ml.fetch_live_ids(prof, key.value if key else None)
+        visible = set(ids)
+        known = {m.id for m in catalog.for_provider(prof.provider)}
+        unknown = sorted(set(ids) - known)
+
+    def seen(provider: str, model_id: str) -> bool | None:
+        return None if visible is None or provider != prof.provider else model_id in visible
+
+    if json_output:
+        data = [ml.model_json(m, now, visible=seen(m.provider, m.id)) for m in infos]
+        data += [ml.unknown_json(prof.provider, u) for u in unknown]
+        _dump(data)
+        return
+    if not infos and not unknown:
+        say.notice(
+            f"the catalog has no models for '{prof.provider}' profiles; "
+            "--live asks the server for its list"
+        )
+        return
+
+    _print_catalog(prof, catalog, infos, seen, unknown, all_providers=all_providers, live=live)
+
+
+def _print_catalog(
+    prof: Profile,
+    catalog: Catalog,
+    infos: list[ModelInfo],
+    seen: Callable[[str, str], bool | None],
+    unknown: list[str],
+    *,
+    all_providers: bool,
+    live: bool,
+) -> None:
+    """The table: a Rich table on a terminal, one line per model in a pipe."""
+    from .. import model_listing as ml
+    from ..render import stdout_is_terminal
+    from ..render.tables import Column, print_table
+
+    now = datetime.now(UTC)
+    # A terminal gets short feature names and the price date inside the price cell; a pipe
+    # gets the catalog's words and a separate Since column (width is free there).
+    compact = stdout_is_terminal()
+    currency = prof.currency
+    limits = (
+        [Column("Max in/think/out", "right", min_width=11)]
+        if compact
+        else [Column("Max in", "right"), Column("Max think", "right"), Column("Max out", "right")]
+    )
+    columns = [
+        *([Column("Provider")] if all_providers else []),
+        Column("Model", style="bold", no_wrap=True, title=True),
+        Column("Thinking", min_width=7),
+        Column("Context", "right", min_width=4),
+        *limits,
+        Column("Features", min_width=10),
+        Column(f"{currency}/1M hit/in/out", min_width=15),
+        *([] if compact else [Column("Since")]),
+        Column("Status", min_width=10),
+        *([Column("Live")] if live else []),
+    ]
+    rows: list[list[str | list[str]]] = []
+    styles: list[str | None] = []
+    for m in infos:
+        prices = ml.display_prices(m, now, currency)
+        price = ml.price_cell(prices, currency)
+        if compact and prices:
+            price.append(f"since {ml.price_since(prices)}")
+        flag = seen(m.provider, m.id)
+        rows.append(
+            [
+                *([m.provider] if all_providers else []),
+                m.id,
+                ml.thinking_text(m),
+                ml.tokens_short(m.context),
+                *ml.limit_cells(m, compact=compact),
+                ml.features_cell(m, compact=compact),
+                price,
+                *([] if compact else [ml.price_since(prices)]),
+                ml.status_text(m),
+                *([("-" if flag is None else "yes" if flag else "no")] if live else []),
+            ]
+        )
+        styles.append({"retired": "dim", "deprecated": "yellow"}.get(m.status))
+    for model_id in unknown:
+        blanks = len(columns) - 3 - all_providers - live
+        rows.append(
+            [
+                *([prof.provider] if all_providers else []),
+                model_id,
+                *(["-"] * blanks),
+                "not in catalog",
+                *(["yes"] if live else []),
+            ]
+        )
+        styles.append("cyan")
+
+    provider_info = catalog.providers.get(prof.provider)
+    scope = (
+        "all providers"
+        if all_providers
+        else (provider_info.name if provider_info else prof.provider)
+    )
+    notes = ["Prices per 1M tokens in force now; `deepseek models show NAME` has their history."]
+    for pid in sorted({m.provider for m in infos}):
+        note = catalog.providers[pid].price_note if pid in catalog.providers else None
+        if note:
+            notes.append(note)
+    if live:
+        notes.append(f"Live: yes when the key of profile '{prof.name}' can use the model.")
+    print_table(
+        columns,
+        rows,
+        title=f"Models: {scope} (profile {prof.name})",
+        caption="\n".join(notes),
+        row_styles=styles,
+    )
+
+
+@app.command(epilog=SHOW_EPILOG)
+@guarded
+def show(
+    name: Annotated[
+        str,
+        typer.Argument(
+            metavar="NAME", help="Model id.", autocompletion=complete_models, show_default=False
+        ),
+    ],
+    profile: ProfileOpt = None,
+    json_output: JsonOpt = False,
+    config: ConfigOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Everything the catalog knows about one model, with every dated price and its source."""
+    from .. import model_listing as ml
+    from ..catalog import load_catalog
+    from ..config_view import load_profile
+    from ..errors import UsageError
+    from ..render.tables import Column, emit, fields_text, plain_table
+
+    _, prof = load_profile(os.environ, config, profile=profile)
+    catalog = load_catalog()
+    matches = ml.find_models(catalog, name, prof.provider)
+    if not matches:
+        close = ml.similar_names(catalog, name)
+        raise UsageError(
+            f"'{name}' is not in the catalog",
+            f"did you mean {' or '.join(close)}?" if close else "see `deepseek models --all`",
+        )
+    now = datetime.now(UTC)
+    if json_output:
+        _dump([ml.model_json(m, now, history=True) for m in matches])
+        return
+    parts = []
+    for m in matches:
+        text = f"{m.id}\n" + fields_text(ml.show_fields(m, catalog.providers.get(m.provider)), "  ")
+        history = ml.price_history_rows(m, now)
+        if history:
+            columns = [
+                Column("Since"),
+                Column("Currency"),
+                Column("Window"),
+                Column("Hit / in / out per 1M"),
+                Column("Now"),
+                Column("Source"),
+            ]
+            table = plain_table(columns, history)
+            text += "  prices\n" + "".join(f"    {line}\n" for line in table.splitlines())
+        else:
+            provider = catalog.providers.get(m.provider)
+            note = provider.price_note if provider and provider.price_note else "none known"
+            text += f"  prices\n    unknown: {note}\n"
+        parts.append(text)
+    emit("\n".join(parts))

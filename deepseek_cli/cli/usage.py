@@ -1,0 +1,260 @@
+"""``deepseek usage``: calls, tokens and cost from the local ledger; ``usage balance``.
+
+The report reads only ``usage.db`` (no config, no network, no SDK); ``balance`` asks DeepSeek.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from .boundary import guarded
+from .options import ConfigOpt, DebugOpt, ProfileOpt, complete_models, complete_profiles
+
+if TYPE_CHECKING:
+    from ..reports import Report, Totals
+
+EPILOG = """\b
+Examples:
+  deepseek usage                       # last 30 days, by model
+  deepseek usage --since 7d --by day
+  deepseek usage --since 2026-11-01 --until 2026-11-30 --by profile
+  deepseek usage --since all --csv > usage.csv
+  deepseek usage --json | jq .total.cost
+  deepseek usage balance -p deepseek
+
+\b
+Input includes cached (cache-hit) input tokens; output includes reasoning tokens.
+Cost is what each call cost when it was made, per currency; calls whose price is
+unknown are counted as unpriced, never guessed. Days are local calendar days.
+"""
+
+BALANCE_EPILOG = """\b
+Examples:
+  deepseek usage balance -p deepseek
+  deepseek usage balance -p deepseek --json | jq -r '.balances[0].total'
+
+\b
+Only DeepSeek's API has a balance endpoint. For DashScope (Model Studio) profiles
+this exits 2 and says so: see the Billing pages of the Alibaba Cloud console.
+"""
+
+
+class By(StrEnum):
+    day = "day"
+    model = "model"
+    profile = "profile"
+    command = "command"
+
+
+app = typer.Typer(
+    name="usage",
+    help="Calls, tokens and cost from the local usage ledger.",
+    epilog=EPILOG,
+    invoke_without_command=True,
+    rich_markup_mode=None,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+@guarded
+def usage(
+    ctx: typer.Context,
+    since: Annotated[
+        str,
+        typer.Option(
+            "--since",
+            metavar="WHEN",
+            help="Start: 7d, 12h, 2w, today, yesterday, all, a date (local midnight) or an "
+            "ISO time.",
+        ),
+    ] = "30d",
+    until: Annotated[
+        str | None,
+        typer.Option(
+            "--until",
+            metavar="WHEN",
+            help="End (exclusive); a bare date includes that whole day. Default: now.",
+            show_default=False,
+        ),
+    ] = None,
+    by: Annotated[By, typer.Option("--by", help="Group rows by this.")] = By.model,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "-p",
+            "--profile",
+            metavar="NAME",
+            help="Only calls made with this profile.",
+            autocompletion=complete_profiles,
+            show_default=False,
+        ),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "-m",
+            "--model",
+            metavar="MODEL",
+            help="Only calls to this model.",
+            autocompletion=complete_models,
+            show_default=False,
+        ),
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    csv_output: Annotated[
+        bool, typer.Option("--csv", help="Print CSV, one line per group.")
+    ] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Totals from the local ledger: calls, input/cached/output/reasoning tokens, cost."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from .. import paths, reports
+    from ..errors import UsageError
+    from ..render import stderr as say
+
+    if json_output and csv_output:
+        raise UsageError("--json and --csv exclude each other")
+    now = datetime.now(UTC)
+    start = reports.parse_when(since, now=now)
+    end = reports.parse_when(until, now=now, end=True) if until else None
+    if start is not None and end is not None and end <= start:
+        raise UsageError("--until must be later than --since")
+    report = reports.build_report(
+        paths.ledger_file(os.environ),
+        by=by.value,
+        since=start,
+        until=end,
+        profile=profile,
+        model=model,
+    )
+    if json_output:
+        import json
+
+        from ..render.tables import emit
+
+        emit(json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n")
+        return
+    if csv_output:
+        import io
+
+        from ..render.tables import emit
+
+        buffer = io.StringIO()
+        reports.write_csv(report, buffer)
+        emit(buffer.getvalue())
+        return
+    if not report.groups:
+        when = f"since {_local(start)}" if start else "at all"
+        say.notice(f"no calls recorded {when}")
+        return
+    _print_report(report)
+
+
+def _local(moment: datetime | None) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else "now"
+
+
+def _cost_text(totals: Totals) -> str:
+    from ..pricing import Cost
+    from ..render.footer import format_cost
+
+    parts = [format_cost(Cost(v, k)) for k, v in sorted(totals.cost.items())]
+    if totals.unpriced_calls:
+        unknown = (
+            f"unknown ({totals.unpriced_calls} call{'s' if totals.unpriced_calls > 1 else ''})"
+        )
+        parts.append(unknown)
+    return " + ".join(parts) if parts else "0"
+
+
+def _print_report(report: Report) -> None:
+    from ..render.tables import Column, print_table
+
+    columns = [
+        Column(report.by.capitalize(), style="bold", no_wrap=True, title=True),
+        Column("Calls", "right"),
+        Column("Errors", "right"),
+        Column("Input", "right"),
+        Column("Cached", "right"),
+        Column("Output", "right"),
+        Column("Reasoning", "right"),
+        Column("Cost"),
+    ]
+
+    def cells(key: str, t: Totals) -> list[str | list[str]]:
+        return [
+            key,
+            f"{t.calls:,}",
+            f"{t.errors:,}",
+            f"{t.input_tokens:,}",
+            f"{t.cached_tokens:,}",
+            f"{t.output_tokens:,}",
+            f"{t.reasoning_tokens:,}",
+            _cost_text(t),
+        ]
+
+    rows = [cells(key, t) for key, t in report.groups]
+    styles: list[str | None] = [None] * len(rows)
+    if len(rows) > 1:
+        rows.append(cells("total", report.total))
+        styles.append("bold")
+    period = (
+        f"{_local(report.since) if report.since else 'the beginning'} to {_local(report.until)}"
+    )
+    print_table(
+        columns,
+        rows,
+        title=f"Usage from {period}, by {report.by}",
+        caption="Input includes cached tokens; output includes reasoning tokens.",
+        row_styles=styles,
+    )
+
+
+@app.command(epilog=BALANCE_EPILOG)
+@guarded
+def balance(
+    profile: ProfileOpt = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    config: ConfigOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """The account balance (DeepSeek's API only; DashScope has no balance API)."""
+    from .. import account
+    from ..config import resolve_api_key
+    from ..config_view import load_profile
+    from ..errors import UsageError
+    from ..render import stderr as say
+    from ..render.tables import emit
+
+    loaded, prof = load_profile(os.environ, config, profile=profile)
+    if (reason := account.no_balance_reason(prof)) is not None:
+        hint = (
+            "see Expenses and Costs in the Alibaba Cloud console; `deepseek usage` shows "
+            "what this tool recorded"
+            if prof.provider == "dashscope"
+            else "`deepseek usage` shows what this tool recorded"
+        )
+        raise UsageError(reason, hint)
+    key = resolve_api_key(prof, os.environ, loaded)
+    assert key is not None  # deepseek profiles always need one
+    result = account.fetch_balance(prof, key.value)
+    if json_output:
+        import json
+
+        data = {"profile": prof.name, "provider": prof.provider}
+        emit(json.dumps({**data, **result.to_json()}, indent=2) + "\n")
+        return
+    if not result.balances:
+        say.notice("DeepSeek reported no balance entries")
+    for b in result.balances:
+        emit(f"{b.currency} {b.total} (granted {b.granted}, topped up {b.topped_up})\n")
+    if result.available is False:
+        say.warning("DeepSeek says the balance is not enough for API calls (is_available: false)")

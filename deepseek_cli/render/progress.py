@@ -1,0 +1,167 @@
+"""Progress of a batch job on stderr, and its final summary.
+
+On a terminal: a Rich progress bar (done/total, rate, ETA, tokens, cost, errors, retries),
+redrawn by the job's ticker a few times a second (no refresh thread), with notices printed
+above it. Otherwise (cron, CI, a pipe) one plain status line at most every 10 s, so a log gets
+a heartbeat, not a flood. Always a final summary: one line on stderr, or with ``--json`` one
+JSON object on stdout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+import time
+from typing import Any, Protocol
+
+from ..batch.stats import Stats
+from . import stderr as say
+from . import stderr_is_terminal
+
+STATUS_EVERY = 10.0
+_SYMBOLS = {"USD": "$", "CNY": "¥"}
+
+
+def money(amount: float, currency: str | None) -> str:
+    if currency is None:
+        return "cost unknown"
+    symbol = _SYMBOLS.get(currency)
+    return f"{symbol}{amount:.4f}" if symbol else f"{amount:.4f} {currency}"
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    seconds = int(seconds + 0.5)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+def status_text(stats: Stats) -> str:
+    percent = 100 * stats.done / stats.total if stats.total else 100.0
+    parts = [
+        f"{stats.done:,}/{stats.total:,} done ({percent:.0f}%)",
+        f"{stats.failed:,} failed",
+        f"{stats.retries:,} retries",
+        f"{stats.rate:.1f} req/s",
+        f"{stats.input_tokens + stats.output_tokens:,} tokens",
+        money(stats.cost, stats.currency),
+        f"ETA {duration(stats.eta)}",
+    ]
+    return ", ".join(parts)
+
+
+class BatchProgress(Protocol):
+    def update(self, stats: Stats) -> None: ...
+
+    def notice(self, text: str) -> None: ...
+
+    def close(self, stats: Stats) -> None: ...
+
+
+class PlainProgress:
+    """A status line at most every ``every`` seconds."""
+
+    def __init__(self, every: float = STATUS_EVERY) -> None:
+        self.every = every
+        self.last = time.monotonic()
+
+    def update(self, stats: Stats) -> None:
+        now = time.monotonic()
+        if now - self.last >= self.every:
+            self.last = now
+            with contextlib.suppress(OSError):
+                say.write_line("dim", "batch: " + status_text(stats))
+
+    def notice(self, text: str) -> None:
+        with contextlib.suppress(OSError):  # a terminal that went away (SIGHUP)
+            say.notice(text)
+
+    def close(self, stats: Stats) -> None:
+        pass
+
+
+class TerminalProgress:
+    """A Rich progress bar on stderr, redrawn when the job calls ``update``."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn
+
+        self._progress = Progress(
+            TextColumn("batch"),
+            BarColumn(),
+            TextColumn("{task.completed:,}/{task.total:,}"),
+            TextColumn("{task.fields[rate]}"),
+            TextColumn("ETA {task.fields[eta]}"),
+            TextColumn("{task.fields[info]}"),
+            console=Console(file=sys.stderr),
+            auto_refresh=False,
+            transient=True,
+        )
+        self._task = self._progress.add_task("batch", total=1, rate="", eta="", info="")
+        self._progress.start()
+
+    def update(self, stats: Stats) -> None:
+        info = (
+            f"{stats.input_tokens + stats.output_tokens:,} tok  "
+            f"{money(stats.cost, stats.currency)}  {stats.failed:,} err  {stats.retries:,} retry"
+        )
+        self._progress.update(
+            self._task,
+            total=max(stats.total, 1),
+            completed=stats.done,
+            rate=f"{stats.rate:.1f}/s",
+            eta=duration(stats.eta),
+            info=info,
+        )
+        with contextlib.suppress(OSError):  # a terminal that went away (SIGHUP)
+            self._progress.refresh()
+
+    def notice(self, text: str) -> None:
+        with contextlib.suppress(OSError):
+            say.notice(text)
+
+    def close(self, stats: Stats) -> None:
+        with contextlib.suppress(OSError):
+            self._progress.stop()
+
+
+def make_progress() -> BatchProgress:
+    return TerminalProgress() if stderr_is_terminal() else PlainProgress()
+
+
+def print_summary(summary: dict[str, Any], stats: Stats, *, as_json: bool) -> None:
+    """The final summary: JSON on stdout with ``--json``, else one line on stderr."""
+    if as_json:
+        try:
+            sys.stdout.write(json.dumps(summary, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+        except (BrokenPipeError, ValueError):
+            pass
+        return
+    text = (
+        f"batch {summary.get('batch_id', '')}: {stats.done:,}/{stats.total:,} done "
+        f"({stats.ok:,} ok, {stats.failed:,} failed"
+    )
+    if stats.done_before:
+        text += f", {stats.done_before:,} from earlier runs"
+    text += ")"
+    if stats.invalid:
+        text += f", {stats.invalid:,} unusable lines"
+    if stats.failed or stats.invalid:
+        text += f" (errors in {summary.get('errors_file')})"
+    if stats.ok or stats.failed:
+        text += (
+            f"; {duration(stats.elapsed)}, {stats.rate:.1f} req/s, "
+            f"{stats.input_tokens + stats.output_tokens:,} tokens, "
+            f"{money(stats.cost, stats.currency)}"
+        )
+    else:
+        text += "; nothing left to send"
+    with contextlib.suppress(OSError):
+        say.write_line("dim", text)
