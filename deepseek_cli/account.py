@@ -19,7 +19,7 @@ from typing import Any
 
 from . import __version__
 from .backends.error_map import map_error
-from .config import Profile
+from .config import Profile, api_root
 from .errors import NetworkError, ServerError, TimeoutExpired, UsageError
 
 
@@ -63,11 +63,7 @@ def no_balance_reason(profile: Profile) -> str | None:
 
 
 def balance_url(base_url: str) -> str:
-    """``/user/balance`` sits at the API root, next to the optional ``/v1``."""
-    base = base_url.rstrip("/")
-    if base.endswith("/v1"):
-        base = base[: -len("/v1")]
-    return base + "/user/balance"
+    return api_root(base_url) + "/user/balance"
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -217,6 +217,13 @@ def check_base_url(url: str, where: str) -> str:
     raise ConfigError(f"{where}: base_url must be an https:// URL ({url})")
 
 
+def api_root(base_url: str) -> str:
+    """The base URL without its optional ``/v1``: DeepSeek serves ``/beta`` and
+    ``/user/balance`` beside it ("v1 has nothing to do with model versions")."""
+    base = base_url.rstrip("/")
+    return base[: -len("/v1")] if base.endswith("/v1") else base
+
+
 def derive_base_url(provider: str, region: str | None, api: str) -> str:
     if provider == "dashscope":
         host = REGIONS[region or "intl"][0]

@@ -18,7 +18,7 @@ from collections.abc import AsyncGenerator, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..config import Profile
+from ..config import Profile, api_root
 from ..errors import ApiError, NetworkError, TimeoutExpired, TruncatedError
 from ..events import AnswerDelta, ChatRequest, Event, Finished, ThinkingDelta, Usage
 from .error_map import map_error, parse_retry_after
@@ -57,11 +57,8 @@ def usage_from_openai(raw: Any) -> Usage:
 
 
 def beta_url(base_url: str) -> str:
-    """DeepSeek's beta features live at ``/beta`` next to ``/v1`` (which is optional)."""
-    base = base_url.rstrip("/")
-    if base.endswith("/v1"):
-        base = base[: -len("/v1")]
-    return base + "/beta"
+    """DeepSeek's beta features (chat prefix completion, FIM) live at ``/beta``."""
+    return api_root(base_url) + "/beta"
 
 
 class OpenAICompatBackend:

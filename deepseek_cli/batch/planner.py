@@ -18,21 +18,15 @@ from typing import Any
 
 from ..backends.params import plan_request
 from ..catalog import ModelInfo, Price, load_catalog
+from ..config import REQUEST_DEFAULT_KEYS
 from ..events import ChatRequest, Message, Usage
 from ..pricing import Cost, cost_of, price_at
 from ..settings import Settings, parse_extra
 from .input import Spec
 from .tokens import prompt_tokens
 
-OPTION_NAMES = (
-    "thinking",
-    "thinking_budget",
-    "reasoning_effort",
-    "temperature",
-    "top_p",
-    "max_tokens",
-    "search",
-)
+# Per-line request options; "system" is not one here: it becomes the first message.
+OPTION_NAMES = tuple(k for k in REQUEST_DEFAULT_KEYS if k != "system")
 # Reserved for the answer in the TPM estimate when no max_tokens is set anywhere.
 DEFAULT_OUTPUT_RESERVE = 1024
 _MAX_PLANS = 4096

@@ -25,6 +25,7 @@ from .options import (
     ThinkOpt,
     TimeoutOpt,
     TopPOpt,
+    request_flags,
 )
 
 EPILOG = """\b
@@ -126,21 +127,7 @@ def ask(
     from ..runner import announce, envelope, run_once
     from ..session import build_messages
 
-    flags = settings.RequestFlags(
-        profile=profile,
-        model=model,
-        thinking=think,
-        thinking_budget=budget,
-        reasoning_effort=effort,
-        system=system,
-        temperature=temperature,
-        top_p=top_p,
-        max_tokens=max_tokens,
-        search=search,
-        extra=tuple(extra or ()),
-        timeout=timeout,
-        config=config,
-    )
+    flags = request_flags(locals())
     stdin_text = (
         None
         if sys.stdin is None or sys.stdin.isatty()

@@ -24,6 +24,7 @@ from .options import (
     ThinkOpt,
     TimeoutOpt,
     TopPOpt,
+    request_flags,
 )
 
 EPILOG = """\b
@@ -88,21 +89,7 @@ def chat(
 
     if session is not None and resume_last:
         raise UsageError("--session and --continue cannot be combined")
-    flags = settings.RequestFlags(
-        profile=profile,
-        model=model,
-        thinking=think,
-        thinking_budget=budget,
-        reasoning_effort=effort,
-        system=system,
-        temperature=temperature,
-        top_p=top_p,
-        max_tokens=max_tokens,
-        search=search,
-        extra=tuple(extra or ()),
-        timeout=timeout,
-        config=config,
-    )
+    flags = request_flags(locals())
     settings.load(flags, os.environ)  # fail fast (exit 78) on config and key problems
     name = session or (sessions.latest(os.environ) if resume_last else None)
     state = (sessions.load(os.environ, name) if name else None) or sessions.Session(

@@ -7,12 +7,43 @@ friends the same way, with the same help and the same completion.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+if TYPE_CHECKING:
+    from ..settings import RequestFlags
+
 REQUEST_PANEL = "Request options"
+
+# Command parameter name -> RequestFlags field, for the options declared below.
+_FLAG_FIELDS = {
+    "profile": "profile",
+    "model": "model",
+    "think": "thinking",
+    "budget": "thinking_budget",
+    "effort": "reasoning_effort",
+    "system": "system",
+    "temperature": "temperature",
+    "top_p": "top_p",
+    "max_tokens": "max_tokens",
+    "search": "search",
+    "extra": "extra",
+    "timeout": "timeout",
+    "config": "config",
+}
+
+
+def request_flags(params: Mapping[str, Any]) -> RequestFlags:
+    """The request options of a command, from its parameters (pass ``locals()``); options a
+    command does not declare stay unset."""
+    from ..settings import RequestFlags
+
+    values: dict[str, Any] = {field: params.get(name) for name, field in _FLAG_FIELDS.items()}
+    values["extra"] = tuple(values["extra"] or ())
+    return RequestFlags(**values)
 
 
 def complete_profiles(incomplete: str) -> list[str]:
