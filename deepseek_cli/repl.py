@@ -414,7 +414,8 @@ def _usage(repl: Repl, args: str) -> None:
         costs.append(f"{unknown} turn{'s' if unknown > 1 else ''} cost unknown")
     say.write_line(
         "plain",
-        f"session {repl.session.name}: {len(repl.session.turns)} turns · "
+        f"session {repl.session.name}: {len(repl.session.turns)} "
+        f"turn{'' if len(repl.session.turns) == 1 else 's'} · "
         f"{totals['input_tokens']} in · {totals['cached_tokens']} cached · "
         f"{totals['output_tokens']} out · {totals['reasoning_tokens']} reasoning · "
         + (" + ".join(costs) if costs else "no cost"),
