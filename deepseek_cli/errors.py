@@ -142,6 +142,14 @@ class NetworkError(ApiError):
     retryable = True
 
 
+class TlsError(NetworkError):
+    """The server's certificate was not accepted. Never retried, never downgraded."""
+
+    kind = "tls"
+    what = "TLS failed"
+    retryable = False
+
+
 class TimeoutExpired(NetworkError):
     kind = "timeout"
     what = "timed out"

@@ -47,6 +47,8 @@ class ChatRequest:
     stream: bool = True
     # DeepSeek FIM (beta): the prompt is the prefix, this is the suffix.
     suffix: str | None = None
+    # Extra HTTP headers, e.g. a client request id the provider can correlate.
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -380,12 +380,53 @@ def echo(request: Recorded) -> Reply:
     return json_reply({"error": {"message": f"no route {request.path}"}}, 404)
 
 
+def self_signed_context(directory: Path) -> Any:
+    """A TLS server context with a certificate nobody trusts."""
+    import datetime
+    import ipaddress
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(datetime.datetime(2020, 1, 1))
+        .not_valid_after(datetime.datetime(2040, 1, 1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    (directory / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (directory / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(directory / "cert.pem", directory / "key.pem")
+    return context
+
+
 # ------------------------------------------------------------------------------------------
 # The server
 
 
 class FakeServer:
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, ssl_context: Any = None) -> None:
+        self.ssl_context = ssl_context
         self.requests: list[Recorded] = []
         self.queue: deque[Reply] = deque()
         self.handler: Callable[[Recorded], Reply | None] = echo
@@ -401,7 +442,8 @@ class FakeServer:
     # -- public API
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        scheme = "https" if self.ssl_context is not None else "http"
+        return f"{scheme}://127.0.0.1:{self.port}"
 
     def enqueue(self, *replies: Reply) -> None:
         with self._lock:
@@ -421,7 +463,7 @@ class FakeServer:
     def _run(self, host: str, port: int) -> None:
         asyncio.set_event_loop(self._loop)
         server = self._loop.run_until_complete(
-            asyncio.start_server(self._serve, host, port, backlog=1024)
+            asyncio.start_server(self._serve, host, port, backlog=1024, ssl=self.ssl_context)
         )
         self.port = server.sockets[0].getsockname()[1]
         self._ready.set()

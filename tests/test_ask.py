@@ -679,3 +679,21 @@ def test_non_utf8_stdin_exits_65(cli):
     result = cli.run("ask", "summarise", input=b"ok \xff\xfe bytes")
     assert result.code == 65 and "not UTF-8" in result.stderr
     assert cli.server.requests == []
+
+
+def test_untrusted_certificate_fails_at_once_without_retries(cli, tmp_path):
+    from fakeserver import FakeServer, self_signed_context
+
+    tls = FakeServer(ssl_context=self_signed_context(tmp_path))
+    try:
+        cli.write_config(f"""
+        [profiles.tls]
+        provider = "deepseek"
+        base_url = "{tls.url}"
+        """)
+        result = cli.run("ask", "-p", "tls", "hi")
+    finally:
+        tls.close()
+    assert result.code == 69
+    assert "TLS failed" in result.stderr and "SSL_CERT_FILE" in result.stderr
+    assert "retrying" not in result.stderr

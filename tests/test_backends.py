@@ -19,6 +19,7 @@ from fakeserver import (
     json_reply,
     native_stream,
     openai_stream,
+    self_signed_context,
     sse_fixture,
     sse_reply,
 )
@@ -348,3 +349,17 @@ def test_idle_timeout_on_a_silent_server(server):
     server.enqueue(Reply(200, {"content-type": "text/event-stream"}, chunks=[], keep_open=5))
     with pytest.raises(TimeoutExpired):
         collect(server, "deepseek", idle=0.5, first_token=10, total=20)
+
+
+@pytest.mark.parametrize("kind", ["deepseek", "native"])
+def test_untrusted_certificate_is_a_fatal_tls_error(tmp_path, kind):
+    from deepseek_cli.errors import TlsError
+
+    tls = FakeServer(ssl_context=self_signed_context(tmp_path))
+    try:
+        with pytest.raises(TlsError) as err:
+            collect(tls, kind)
+    finally:
+        tls.close()
+    assert not err.value.retryable
+    assert "SSL_CERT_FILE" in err.value.hint

@@ -386,3 +386,20 @@ def test_a_resume_never_trusts_a_leading_id_that_a_later_key_overrides(cli):
     assert result.code == 0, result.stderr
     assert requested_ids(cli.server) == ["b"]
     assert sorted(r["id"] for r in read_records(cli.home / "out.jsonl")) == ["a", "b"]
+
+
+def test_every_attempt_carries_a_client_request_id(cli):
+    """A18: the provider's logs can be matched to our records, per attempt."""
+    make_input(cli.home / "in.jsonl", 3)
+    cli.server.handler = Script({"q1": [deepseek_error(500, "boom", {"retry-after-ms": "1"})]})
+    for profile in ("ds", "dsn"):
+        cli.server.requests.clear()
+        out = f"{profile}.jsonl"
+        result = cli.run("batch", "run", "in.jsonl", "-o", out, "-p", profile)
+        assert result.code == 0, result.stderr
+        ids = sorted(r.headers["x-client-request-id"] for r in cli.server.requests)
+        batch = ids[0].split("/")[0]
+        expected = [f"{batch}/q0/1", f"{batch}/q1/1", f"{batch}/q2/1"]
+        if profile == "ds":
+            expected.insert(2, f"{batch}/q1/2")
+        assert ids == sorted(expected)

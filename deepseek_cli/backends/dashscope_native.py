@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from ..config import Profile
 from ..errors import ApiError, NetworkError, ServerError, TruncatedError
 from ..events import AnswerDelta, ChatRequest, Event, Finished, ThinkingDelta, Usage
-from .error_map import map_error, parse_retry_after
+from .error_map import map_error, parse_retry_after, tls_failure
 
 
 def usage_from_native(raw: Any) -> Usage:
@@ -68,6 +68,8 @@ class DashScopeNativeBackend:
         self, request: ChatRequest, params: dict[str, Any]
     ) -> AsyncGenerator[Event, None]:
         kwargs: dict[str, Any] = {"result_format": "message", **params}
+        if request.headers:
+            kwargs["headers"] = dict(request.headers)  # a transport kwarg: sent as headers
         if request.stream:
             kwargs.setdefault("incremental_output", True)
         host = urlsplit(self._profile.base_url).netloc
@@ -107,6 +109,8 @@ class DashScopeNativeBackend:
             # The SDK crashes on an HTTP 200 body that carries an error instead of output.
             raise ServerError(f"{host} returned an error body with HTTP 200") from None
         except Exception as exc:
+            if (tls := tls_failure(exc, host)) is not None:
+                raise tls from None
             if _is_network_error(exc):
                 raise NetworkError(
                     f"cannot reach {host} ({type(exc).__name__}: {exc})",

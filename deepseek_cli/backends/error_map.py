@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import email.utils
 import re
+import ssl
 import time
 from collections.abc import Mapping
 
@@ -22,6 +23,7 @@ from ..errors import (
     InvalidRequestError,
     RateLimitError,
     ServerError,
+    TlsError,
 )
 
 _REGION_HINT = "DashScope keys only work in the region that issued them: check the profile's region"
@@ -80,6 +82,20 @@ def clean_message(text: str, limit: int = 300) -> str:
     text = _TAGS.sub(" ", text)
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def tls_failure(exc: BaseException, host: str) -> TlsError | None:
+    """A TLS failure anywhere in the exception chain: fatal, since a retry cannot fix a
+    certificate, and verification is never switched off to get around it."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError):
+            return TlsError(
+                f"TLS with {host} failed ({seen.__class__.__name__}: {seen})",
+                hint="if a proxy re-signs traffic, point SSL_CERT_FILE at its CA bundle",
+            )
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def parse_retry_after(headers: Mapping[str, str] | None) -> float | None:

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from ..config import Profile, api_root
 from ..errors import ApiError, NetworkError, TimeoutExpired, TruncatedError
 from ..events import AnswerDelta, ChatRequest, Event, Finished, ThinkingDelta, Usage
-from .error_map import map_error, parse_retry_after
+from .error_map import map_error, parse_retry_after, tls_failure
 
 
 @contextlib.contextmanager
@@ -135,6 +135,7 @@ class OpenAICompatBackend:
             messages=[m.to_wire() for m in request.messages],
             stream=True,
             extra_body=body,
+            extra_headers=request.headers or None,
         )
         request_id = stream.response.headers.get("x-request-id")
         finish: str | None = None
@@ -199,6 +200,7 @@ class OpenAICompatBackend:
             messages=[m.to_wire() for m in request.messages],
             stream=False,
             extra_body=params,
+            extra_headers=request.headers or None,
         )
         completion = raw.parse()
         request_id = raw.headers.get("x-request-id") or (completion.id or "").removeprefix(
@@ -229,6 +231,7 @@ class OpenAICompatBackend:
             suffix=request.suffix,
             stream=False,
             extra_body=params,
+            extra_headers=request.headers or None,
         )
         completion = raw.parse()
         finish = None
@@ -243,45 +246,51 @@ class OpenAICompatBackend:
 
     # -- errors
     def _map(self, exc: Exception) -> ApiError:
-        openai = self._openai
-        host = urlsplit(self._profile.base_url).netloc
-        if isinstance(exc, openai.APITimeoutError):
-            return TimeoutExpired(
-                f"no response from {host} within the time limit",
-                hint="raise --timeout or check the network",
-            )
-        if isinstance(exc, openai.APIConnectionError):
-            cause = exc.__cause__
-            detail = f"{type(cause).__name__}: {cause}" if cause else str(exc)
-            return NetworkError(
-                f"cannot reach {host} ({detail})", hint="check the base URL and network"
-            )
-        if isinstance(exc, openai.APIStatusError):
-            body = exc.body
-            code = message = None
-            if isinstance(body, dict):
-                code = body.get("code")
-                message = body.get("message")
-            elif isinstance(body, str):
-                message = body
-            request_id = exc.request_id
-            if request_id is None:
-                with contextlib.suppress(Exception):
-                    request_id = exc.response.json().get("request_id")
-            return map_error(
-                provider=self._profile.provider,
-                status=exc.status_code,
-                code=str(code) if code is not None else None,
-                message=message or exc.message,
-                request_id=request_id,
-                retry_after=parse_retry_after(exc.response.headers),
-            )
-        if isinstance(exc, openai.APIError):
-            body = exc.body if isinstance(exc.body, dict) else {}
-            return map_error(
-                provider=self._profile.provider,
-                status=None,
-                code=str(body.get("code")) if body.get("code") is not None else None,
-                message=exc.message,
-            )
-        return NetworkError(str(exc))
+        return map_sdk_error(self._openai, exc, self._profile.provider, self._profile.base_url)
+
+
+def map_sdk_error(openai: Any, exc: Exception, provider: str, base_url: str) -> ApiError:
+    """Our error class for an openai SDK exception (also used by ``backends.batch_api``)."""
+    host = urlsplit(base_url).netloc
+    if isinstance(exc, openai.APITimeoutError):
+        return TimeoutExpired(
+            f"no response from {host} within the time limit",
+            hint="raise --timeout or check the network",
+        )
+    if isinstance(exc, openai.APIConnectionError):
+        if (tls := tls_failure(exc, host)) is not None:
+            return tls
+        cause = exc.__cause__
+        detail = f"{type(cause).__name__}: {cause}" if cause else str(exc)
+        return NetworkError(
+            f"cannot reach {host} ({detail})", hint="check the base URL and network"
+        )
+    if isinstance(exc, openai.APIStatusError):
+        body = exc.body
+        code = message = None
+        if isinstance(body, dict):
+            code = body.get("code")
+            message = body.get("message")
+        elif isinstance(body, str):
+            message = body
+        request_id = exc.request_id
+        if request_id is None:
+            with contextlib.suppress(Exception):
+                request_id = exc.response.json().get("request_id")
+        return map_error(
+            provider=provider,
+            status=exc.status_code,
+            code=str(code) if code is not None else None,
+            message=message or exc.message,
+            request_id=request_id,
+            retry_after=parse_retry_after(exc.response.headers),
+        )
+    if isinstance(exc, openai.APIError):
+        body = exc.body if isinstance(exc.body, dict) else {}
+        return map_error(
+            provider=provider,
+            status=None,
+            code=str(body.get("code")) if body.get("code") is not None else None,
+            message=exc.message,
+        )
+    return NetworkError(str(exc))

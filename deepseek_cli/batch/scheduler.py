@@ -48,6 +48,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from .. import ledger
 from ..backends import Backend
@@ -376,9 +377,15 @@ class Job:
 
     async def _attempt(self, item: Item, gate: Gate, sent_at: float) -> None:
         stream = self._streams(item)
-        request = item.planned.request
-        if request.stream != stream:
-            request = dataclasses.replace(request, stream=stream)
+        # The provider's logs can be matched to our records: job / item id / attempt.
+        request = dataclasses.replace(
+            item.planned.request,
+            stream=stream,
+            headers={
+                "X-Client-Request-Id": f"{self.batch_id}/{quote(item.spec.id, safe='')}/"
+                f"{item.attempts}"
+            },
+        )
         timeouts = self.timeouts if stream else self.timeouts_once
         reply = Reply()
         error: ApiError | None = None
