@@ -111,20 +111,44 @@ def connect(path: Path) -> sqlite3.Connection:
 _COLUMNS = [f for f in LedgerRow.__dataclass_fields__ if f != "ts"]
 
 
+_INSERT = (
+    f"INSERT INTO calls (ts, {', '.join(_COLUMNS)}) VALUES (?, {', '.join('?' for _ in _COLUMNS)})"
+)
+
+
 def insert(conn: sqlite3.Connection, rows: list[LedgerRow]) -> None:
-    sql = (
-        f"INSERT INTO calls (ts, {', '.join(_COLUMNS)}) "
-        f"VALUES (?, {', '.join('?' for _ in _COLUMNS)})"
-    )
     conn.execute("BEGIN IMMEDIATE")
     try:
         for row in rows:
             values = asdict(row)
-            conn.execute(sql, [row.ts or now_iso(), *(values[c] for c in _COLUMNS)])
+            conn.execute(_INSERT, [row.ts or now_iso(), *(values[c] for c in _COLUMNS)])
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+
+
+def insert_once(conn: sqlite3.Connection, rows: list[LedgerRow], batch_id: str) -> bool:
+    """Insert ``rows`` unless rows with ``batch_id`` are there already; False when they were.
+
+    The check and the inserts are one transaction, so rows fetched from a provider's Batch
+    service are recorded exactly once however often (or however concurrently) they are
+    fetched, and a crash leaves either all of them or none.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        seen = conn.execute("SELECT 1 FROM calls WHERE batch_id = ? LIMIT 1", (batch_id,))
+        if seen.fetchone() is not None:
+            conn.execute("ROLLBACK")
+            return False
+        for row in rows:
+            values = asdict(row)
+            conn.execute(_INSERT, [row.ts or now_iso(), *(values[c] for c in _COLUMNS)])
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return True
 
 
 def record(path: Path, row: LedgerRow) -> None:

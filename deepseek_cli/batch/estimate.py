@@ -4,7 +4,9 @@ Why: a million-line job should be priced before it runs. Input tokens are estima
 DeepSeek documents (``tokens``: about 0.3 per English and 0.6 per Chinese character). The
 answer is ``--assume-output N`` tokens per line, else the line's max_tokens (from the line,
 the flag or the profile), else unknown and reported as such: an unknown is never guessed. The
-price is the catalog's, in force now (peak or off-peak where the provider has both).
+price is the catalog's, in force now (peak or off-peak where the provider has both);
+``remote`` prices it for the provider's Batch service (``batch submit``): half of that, and
+refused like ``submit`` where the profile or region has no Batch service for the model.
 """
 
 from __future__ import annotations
@@ -40,8 +42,15 @@ def estimate(
     assume_output: int | None = None,
     lenient: bool = False,
     max_line_bytes: int = MAX_LINE_BYTES,
+    remote: bool = False,
 ) -> dict[str, Any]:
     settings = load(flags, os.environ, need_key=False)
+    factor = 1.0
+    if remote:
+        from .remote import support
+
+        support.check_profile(settings.profile)
+        factor = support.BATCH_PRICE_FACTOR
     if input_path != "-" and not Path(input_path).is_file():
         raise UsageError(f"cannot read {input_path}: no such file")
     try:
@@ -80,8 +89,10 @@ def estimate(
     total_cost: float | None = 0.0
     currency: str | None = None
     for entry in models.values():
+        if remote:
+            support.check_model(settings.profile, entry.model)
         price = planner.price(entry.model)
-        cost = cost_of(Usage(entry.input_tokens, 0, entry.output_tokens), price)
+        cost = cost_of(Usage(entry.input_tokens, 0, entry.output_tokens), price, factor)
         if cost is None:
             total_cost = None
         elif total_cost is not None:
@@ -110,6 +121,7 @@ def estimate(
         "input_tokens": sum(e.input_tokens for e in models.values()),
         "output_tokens": sum(e.output_tokens for e in models.values()),
         "assumed_output": assume_output,
+        "price": "batch" if remote else "real-time",
         "lines_without_output_estimate": sum(e.unknown_output for e in models.values()),
         "cost": (
             {"amount": round(total_cost, 8), "currency": currency}
@@ -160,6 +172,8 @@ def format_text(result: dict[str, Any]) -> str:
         ]
         out.append("  ".join(cells).rstrip())
     notes = []
+    if result.get("price") == "batch":
+        notes.append("cost at the Batch price: half the real-time price (batch submit)")
     if result["assumed_output"] is not None:
         notes.append(f"output assumed: {result['assumed_output']:,} tokens per line")
     else:

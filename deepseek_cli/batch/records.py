@@ -49,20 +49,35 @@ def success(
 ) -> bytes:
     if fmt == "openai":
         return encode(_openai_success(item_id, model, reply))
-    return encode(
-        {
-            "id": item_id,
-            "model": model,
-            "answer": reply.answer,
-            "reasoning": reply.thinking or None,
-            "finish_reason": reply.finish_reason,
-            "usage": reply.usage.to_json() if reply.usage else None,
-            "cost": cost.to_json() if cost else None,
-            "request_id": reply.request_id,
-            "latency_ms": reply.latency_ms,
-            "attempts": attempts,
-        }
-    )
+    return encode(_native_success(item_id, model, reply, cost, attempts, reply.latency_ms))
+
+
+def remote_success(item_id: str, model: str, reply: Reply, cost: Cost | None) -> bytes:
+    """A native output record for an answer fetched from a provider's Batch service: the
+    same fields, with ``latency_ms`` unknown (null) and one attempt (the provider's)."""
+    return encode(_native_success(item_id, model, reply, cost, 1, None))
+
+
+def _native_success(
+    item_id: str,
+    model: str,
+    reply: Reply,
+    cost: Cost | None,
+    attempts: int,
+    latency_ms: int | None,
+) -> dict[str, Any]:
+    return {
+        "id": item_id,
+        "model": model,
+        "answer": reply.answer,
+        "reasoning": reply.thinking or None,
+        "finish_reason": reply.finish_reason,
+        "usage": reply.usage.to_json() if reply.usage else None,
+        "cost": cost.to_json() if cost else None,
+        "request_id": reply.request_id,
+        "latency_ms": latency_ms,
+        "attempts": attempts,
+    }
 
 
 def failure(fmt: str, item_id: str, error: ApiError, attempts: int) -> bytes:

@@ -1,4 +1,5 @@
-"""``deepseek batch run`` and ``deepseek batch estimate``: glue for ``deepseek_cli.batch``.
+"""``deepseek batch``: ``run``/``estimate`` (glue for ``deepseek_cli.batch``) and the remote
+jobs ``submit``/``status``/``fetch``/``cancel`` (glue for ``deepseek_cli.batch.remote``).
 
 Only Typer and the shared option declarations are imported here; the batch machinery (and
 through it the SDKs) is imported inside the commands, so ``deepseek --help`` stays fast.
@@ -28,16 +29,20 @@ from .options import (
     ThinkOpt,
     TimeoutOpt,
     TopPOpt,
+    request_flags,
 )
 
 app = typer.Typer(
     name="batch",
-    help="Run many requests from a JSONL file: exactly once, within rate limits, resumable.",
+    help="Run many requests from a JSONL file: exactly once, within rate limits, resumable; "
+    "or hand them to the provider's Batch service (DashScope, half price).",
     epilog="""\b
 Examples:
   deepseek batch estimate questions.jsonl
   deepseek batch run questions.jsonl -j 16 --rpm 600
   deepseek batch run questions.jsonl              # again: resumes where it stopped
+  deepseek batch submit questions.jsonl -p cn     # remote job on DashScope Beijing
+  deepseek batch status --wait && deepseek batch fetch JOB
 """,
     no_args_is_help=True,
     rich_markup_mode=None,
@@ -78,6 +83,7 @@ ESTIMATE_EPILOG = """\b
 Examples:
   deepseek batch estimate questions.jsonl
   deepseek batch estimate in.jsonl -m deepseek-v4-flash --assume-output 300 --json
+  deepseek batch estimate in.jsonl -p cn --remote     # at the Batch price (half)
 """
 
 MaxLineOpt = Annotated[
@@ -277,25 +283,10 @@ def run(
     from ..batch import job
     from ..batch.records import FORMATS
     from ..errors import UsageError
-    from ..settings import RequestFlags
 
     if output_format not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}")
-    flags = RequestFlags(
-        profile=profile,
-        model=model,
-        thinking=think,
-        thinking_budget=budget,
-        reasoning_effort=effort,
-        system=system,
-        temperature=temperature,
-        top_p=top_p,
-        max_tokens=max_tokens,
-        search=search,
-        extra=tuple(extra or ()),
-        timeout=timeout,
-        config=config,
-    )
+    flags = request_flags(locals())
     job.run(
         flags,
         job.RunOptions(
@@ -342,6 +333,14 @@ def estimate(
     ] = None,
     lenient: LenientOpt = False,
     max_line_bytes: MaxLineOpt = 8 * 1024 * 1024,
+    remote: Annotated[
+        bool,
+        typer.Option(
+            "--remote",
+            help="Price it for the provider's Batch service (batch submit): half the "
+            "real-time price.",
+        ),
+    ] = False,
     json_output: JsonOpt = False,
     profile: ProfileOpt = None,
     model: ModelOpt = None,
@@ -362,28 +361,15 @@ def estimate(
 
     from ..batch.estimate import estimate as run_estimate
     from ..batch.estimate import format_text
-    from ..settings import RequestFlags
 
-    flags = RequestFlags(
-        profile=profile,
-        model=model,
-        thinking=think,
-        thinking_budget=budget,
-        reasoning_effort=effort,
-        system=system,
-        temperature=temperature,
-        top_p=top_p,
-        max_tokens=max_tokens,
-        search=search,
-        extra=tuple(extra or ()),
-        config=config,
-    )
+    flags = request_flags(locals())
     result = run_estimate(
         flags,
         input_path,
         assume_output=assume_output,
         lenient=lenient,
         max_line_bytes=max_line_bytes,
+        remote=remote,
     )
     text = json.dumps(result, ensure_ascii=False) + "\n" if json_output else format_text(result)
     try:
@@ -391,3 +377,277 @@ def estimate(
         sys.stdout.flush()
     except BrokenPipeError:
         pass
+
+
+# ------------------------------------------------------------------------------------------
+# Remote jobs on the provider's Batch service
+
+SUBMIT_EPILOG = """\b
+The provider runs the job (DashScope's OpenAI-compatible Batch API, half the
+real-time price, results within the --window). Same input lines and request
+options as batch run. DeepSeek's own API has no Batch service (use batch run);
+in Singapore (intl) DashScope batches serve Qwen models only: DeepSeek models
+run in Beijing (a profile with region = "cn").
+
+\b
+Submitting the same input with the same options again does not make a second
+job: it finishes an interrupted submission or prints the existing job's id
+(--new submits again on purpose).
+
+\b
+Examples:
+  deepseek batch submit questions.jsonl -p cn              # prints the job id
+  deepseek batch submit in.jsonl -p cn --no-think --name nightly --window 48h
+  JOB=$(deepseek batch submit in.jsonl -p cn)
+  deepseek batch status "$JOB" --wait && deepseek batch fetch "$JOB"
+
+\b
+Exit: 0 submitted, 2 the provider/region cannot run it, 65 invalid input
+(nothing sent), 69 provider unavailable (run again: resumes), 77 key problem.
+"""
+
+STATUS_EPILOG = """\b
+Without JOB: every job recorded here. JOB is a job id, a unique prefix of one,
+or a --name. Finished parts are not asked about again.
+
+\b
+Examples:
+  deepseek batch status
+  deepseek batch status 20261130-3fa9c1
+  deepseek batch status nightly --wait        # until every part has finished
+  deepseek batch status --json
+
+\b
+Exit: 0; with --wait 4 when a part failed, expired or was cancelled, or some
+requests failed.
+"""
+
+FETCH_EPILOG = """\b
+Writes the same output and errors files as batch run (default INPUT.out.jsonl
+and OUTPUT.errors.jsonl). Requests the provider never ran (expired, cancelled,
+failed validation) are error records of kind not_processed. Fetching again
+gives identical files; usage goes to the ledger once, at the Batch price.
+
+\b
+Examples:
+  deepseek batch fetch 20261130-3fa9c1
+  deepseek batch fetch nightly -o results.jsonl --format openai
+
+\b
+Exit: 0 all answered, 4 some failed or were not processed (see the errors
+file), 75 still running (try later or status --wait), 2 not fully submitted.
+"""
+
+CANCEL_EPILOG = """\b
+Examples:
+  deepseek batch cancel 20261130-3fa9c1
+  deepseek batch fetch 20261130-3fa9c1     # then: whatever finished before
+"""
+
+JobArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="JOB", help="Job id, a unique prefix of one, or its --name.", show_default=False
+    ),
+]
+
+
+@app.command(epilog=SUBMIT_EPILOG)
+@guarded
+def submit(
+    input_path: Annotated[
+        str,
+        typer.Argument(
+            metavar="INPUT", help="JSONL input file, or - for stdin.", show_default=False
+        ),
+    ],
+    window: Annotated[
+        str,
+        typer.Option(
+            "--window",
+            metavar="DURATION",
+            help="Completion window: 24h to 336h (or 1d to 14d).",
+        ),
+    ] = "24h",
+    name: Annotated[
+        str | None,
+        typer.Option(
+            "--name",
+            metavar="NAME",
+            help="A name for the job (shown by status; usable instead of the job id).",
+            show_default=False,
+        ),
+    ] = None,
+    new: Annotated[
+        bool,
+        typer.Option("--new", help="Submit again even if this input was submitted before."),
+    ] = False,
+    max_lines: Annotated[
+        int,
+        typer.Option(
+            "--max-lines",
+            min=1,
+            metavar="N",
+            help="Requests per batch file at most (the provider's limit is 50,000).",
+            rich_help_panel=FILES_PANEL,
+        ),
+    ] = 50_000,
+    max_bytes: Annotated[
+        int,
+        typer.Option(
+            "--max-bytes",
+            min=1,
+            metavar="BYTES",
+            help="Size of a batch file at most (the provider's limit is 100 MB).",
+            rich_help_panel=FILES_PANEL,
+        ),
+    ] = 100 * 1024 * 1024,
+    max_line_bytes: MaxLineOpt = 8 * 1024 * 1024,
+    json_output: JsonOpt = False,
+    profile: ProfileOpt = None,
+    model: ModelOpt = None,
+    think: ThinkOpt = None,
+    budget: BudgetOpt = None,
+    effort: EffortOpt = None,
+    system: SystemOpt = None,
+    temperature: TemperatureOpt = None,
+    top_p: TopPOpt = None,
+    max_tokens: MaxTokensOpt = None,
+    search: SearchOpt = None,
+    extra: ExtraOpt = None,
+    timeout: TimeoutOpt = None,
+    config: ConfigOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Hand a JSONL file to the provider's Batch service (DashScope, half price)."""
+    from ..batch.remote.submit import SubmitOptions
+    from ..batch.remote.submit import submit as run_submit
+
+    run_submit(
+        request_flags(locals()),
+        SubmitOptions(
+            input=input_path,
+            window=window,
+            name=name,
+            max_lines=max_lines,
+            max_bytes=max_bytes,
+            max_line_bytes=max_line_bytes,
+            new=new,
+            json_output=json_output,
+        ),
+    )
+
+
+@app.command(epilog=STATUS_EPILOG)
+@guarded
+def status(
+    job: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[JOB]",
+            help="Job id, a unique prefix of one, or its --name (default: all jobs).",
+            show_default=False,
+        ),
+    ] = None,
+    wait: Annotated[
+        bool,
+        typer.Option("--wait", help="Poll until every part has finished, showing progress."),
+    ] = False,
+    poll: Annotated[
+        float,
+        typer.Option(
+            "--poll",
+            min=0.0,
+            metavar="SECONDS",
+            help="With --wait: first polling interval; grows x1.5 up to 60 s.",
+        ),
+    ] = 5.0,
+    json_output: JsonOpt = False,
+    config: ConfigOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Remote batch jobs: state, request counts and times of each part."""
+    from ..batch.remote.status import status as run_status
+
+    run_status(job, config=config, as_json=json_output, wait=wait, poll=poll)
+
+
+@app.command(epilog=FETCH_EPILOG)
+@guarded
+def fetch(
+    job: JobArg,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            metavar="PATH",
+            help="Output JSONL (default INPUT.out.jsonl).",
+            rich_help_panel=FILES_PANEL,
+            show_default=False,
+        ),
+    ] = None,
+    errors: Annotated[
+        Path | None,
+        typer.Option(
+            "--errors",
+            metavar="PATH",
+            help="Errors JSONL (default OUTPUT.errors.jsonl).",
+            rich_help_panel=FILES_PANEL,
+            show_default=False,
+        ),
+    ] = None,
+    output_format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            metavar="native|openai",
+            help="Record shape: ours, or the OpenAI/DashScope Batch output lines.",
+            rich_help_panel=FILES_PANEL,
+        ),
+    ] = "native",
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Replace output files this job did not write (they may hold other results).",
+            rich_help_panel=FILES_PANEL,
+        ),
+    ] = False,
+    json_output: JsonOpt = False,
+    config: ConfigOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Download a finished job's results as batch run's output and errors files."""
+    from ..batch.records import FORMATS
+    from ..batch.remote.fetch import FetchOptions
+    from ..batch.remote.fetch import fetch as run_fetch
+    from ..errors import UsageError
+
+    if output_format not in FORMATS:
+        raise UsageError(f"--format must be one of {', '.join(FORMATS)}")
+    run_fetch(
+        FetchOptions(
+            job=job,
+            output=output,
+            errors=errors,
+            fmt=output_format,
+            force=force,
+            json_output=json_output,
+            config=config,
+        )
+    )
+
+
+@app.command(epilog=CANCEL_EPILOG)
+@guarded
+def cancel(
+    job: JobArg,
+    json_output: JsonOpt = False,
+    config: ConfigOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Cancel a remote job's unfinished parts (what finished can still be fetched)."""
+    from ..batch.remote.status import cancel as run_cancel
+
+    run_cancel(job, config=config, as_json=json_output)

@@ -1,0 +1,16 @@
+"""Remote batch jobs: the provider's own Batch service runs them (DashScope, half price).
+
+``batch run`` keeps our process busy for the whole job; these commands hand the job over and
+come back for the results:
+
+- ``submit``: the same input as ``batch run``, turned into provider Batch files (split at the
+  provider's limits), uploaded, and batches created; the job is recorded locally first.
+- ``status``: the remote state of each part (``--wait`` polls until every part is done).
+- ``fetch``: the provider's output and error files, converted to the exact records
+  ``batch run`` writes; usage goes to the ledger at the Batch price, once.
+- ``cancel``.
+
+Modules: ``jobs`` (the local record and its store), ``support`` (who can run what),
+``submit``, ``status`` (refresh, wait, cancel) and ``fetch``. The provider calls are in
+``backends.batch_api``; what the user sees is in ``render.remote``.
+"""
