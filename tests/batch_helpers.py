@@ -21,6 +21,21 @@ from fakeserver import Recorded, Reply, echo, json_reply, last_user_text
 PREFIX = "prompt for "
 
 
+# The fields of a success record in batch run's (and batch fetch's) output file.
+OUTPUT_FIELDS = {
+    "id",
+    "model",
+    "answer",
+    "reasoning",
+    "finish_reason",
+    "usage",
+    "cost",
+    "request_id",
+    "latency_ms",
+    "attempts",
+}
+
+
 def make_input(path: Path, n: int, *, start: int = 0, extra: dict | None = None) -> dict[str, str]:
     """``n`` simple lines ``{"id": "q<i>", "prompt": "prompt for q<i>"}``; returns id -> prompt."""
     prompts = {f"q{i}": f"{PREFIX}q{i}" for i in range(start, start + n)}

@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 from batch_helpers import (
+    OUTPUT_FIELDS,
     PREFIX,
     Script,
     check_exactly_once,
@@ -22,19 +23,6 @@ from batch_helpers import (
 )
 from conftest import CANARY_DEEPSEEK
 from fakeserver import FIXTURES, last_user_text
-
-OUTPUT_FIELDS = {
-    "id",
-    "model",
-    "answer",
-    "reasoning",
-    "finish_reason",
-    "usage",
-    "cost",
-    "request_id",
-    "latency_ms",
-    "attempts",
-}
 
 
 def test_run_writes_every_id_once_and_a_rerun_sends_nothing(cli):

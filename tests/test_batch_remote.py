@@ -19,24 +19,12 @@ from email.parser import BytesParser
 from email.policy import HTTP
 
 import pytest
-from batch_helpers import check_exactly_once, make_input, read_records, wait_for
+from batch_helpers import OUTPUT_FIELDS, check_exactly_once, make_input, read_records, wait_for
 from conftest import CANARY_DASHSCOPE, profiles_toml
 from fake_batch import PREFIX as API
 from fake_batch import USAGE, install
 from fakeserver import Reply, json_reply
 
-OUTPUT_FIELDS = {
-    "id",
-    "model",
-    "answer",
-    "reasoning",
-    "finish_reason",
-    "usage",
-    "cost",
-    "request_id",
-    "latency_ms",
-    "attempts",
-}
 CN = """
     [profiles.cnp]
     provider = "dashscope"

@@ -179,8 +179,8 @@ def test_every_turn_goes_to_the_ledger(cli):
 PROMPT = "deepseek-v4-pro ›"
 
 
-def repl(cli, *args):
-    env = {**cli.env, "TERM": "xterm-256color", "PROMPT_TOOLKIT_NO_CPR": "1"}
+def repl(cli, *args, env=None):
+    env = {**cli.env, "TERM": "xterm-256color", "PROMPT_TOOLKIT_NO_CPR": "1", **(env or {})}
     child = pexpect.spawn(
         sys.executable,
         ["-m", "deepseek_cli", "chat", *args],
@@ -311,17 +311,7 @@ def test_pty_edit_composes_in_the_editor(cli):
     editor = cli.home / "fake-editor"
     editor.write_text('#!/bin/sh\nprintf "composed in\\nthe editor\\n" > "$1"\n')
     editor.chmod(0o755)
-    env = {**cli.env, "TERM": "xterm-256color", "PROMPT_TOOLKIT_NO_CPR": "1", "EDITOR": str(editor)}
-    child = pexpect.spawn(
-        sys.executable,
-        ["-m", "deepseek_cli", "chat"],
-        env=env,
-        cwd=str(cli.home),
-        dimensions=(24, 100),
-        encoding="utf-8",
-        timeout=20,
-    )
-    child.expect_exact(PROMPT)
+    child = repl(cli, env={"EDITOR": str(editor)})
     child.sendline("/edit")
     child.expect("echo:composed in")
     child.expect_exact(PROMPT)

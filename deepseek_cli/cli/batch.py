@@ -53,6 +53,38 @@ Examples:
 LIMITS_PANEL = "Limits and retries"
 FILES_PANEL = "Files"
 
+# Shared by `run` and `fetch`, which write the same two files in the same shapes.
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "-o",
+        "--output",
+        metavar="PATH",
+        help="Output JSONL (default INPUT.out.jsonl).",
+        rich_help_panel=FILES_PANEL,
+        show_default=False,
+    ),
+]
+ErrorsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--errors",
+        metavar="PATH",
+        help="Errors JSONL (default OUTPUT.errors.jsonl).",
+        rich_help_panel=FILES_PANEL,
+        show_default=False,
+    ),
+]
+FormatOpt = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        metavar="native|openai",
+        help="Record shape: ours, or the OpenAI/DashScope Batch output lines.",
+        rich_help_panel=FILES_PANEL,
+    ),
+]
+
 RUN_EPILOG = """\b
 Input lines (JSONL; '-' reads stdin):
   {"id": "q1", "prompt": "Translate: ..."}
@@ -117,36 +149,9 @@ def run(
             metavar="INPUT", help="JSONL input file, or - for stdin.", show_default=False
         ),
     ],
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "-o",
-            "--output",
-            metavar="PATH",
-            help="Output JSONL (default INPUT.out.jsonl). Re-running resumes it.",
-            rich_help_panel=FILES_PANEL,
-            show_default=False,
-        ),
-    ] = None,
-    errors: Annotated[
-        Path | None,
-        typer.Option(
-            "--errors",
-            metavar="PATH",
-            help="Errors JSONL (default OUTPUT.errors.jsonl).",
-            rich_help_panel=FILES_PANEL,
-            show_default=False,
-        ),
-    ] = None,
-    output_format: Annotated[
-        str,
-        typer.Option(
-            "--format",
-            metavar="native|openai",
-            help="Record shape: ours, or the OpenAI/DashScope Batch output lines.",
-            rich_help_panel=FILES_PANEL,
-        ),
-    ] = "native",
+    output: OutputOpt = None,
+    errors: ErrorsOpt = None,
+    output_format: FormatOpt = "native",
     lenient: LenientOpt = False,
     retry_errors: Annotated[
         bool,
@@ -576,36 +581,9 @@ def status(
 @guarded
 def fetch(
     job: JobArg,
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "-o",
-            "--output",
-            metavar="PATH",
-            help="Output JSONL (default INPUT.out.jsonl).",
-            rich_help_panel=FILES_PANEL,
-            show_default=False,
-        ),
-    ] = None,
-    errors: Annotated[
-        Path | None,
-        typer.Option(
-            "--errors",
-            metavar="PATH",
-            help="Errors JSONL (default OUTPUT.errors.jsonl).",
-            rich_help_panel=FILES_PANEL,
-            show_default=False,
-        ),
-    ] = None,
-    output_format: Annotated[
-        str,
-        typer.Option(
-            "--format",
-            metavar="native|openai",
-            help="Record shape: ours, or the OpenAI/DashScope Batch output lines.",
-            rich_help_panel=FILES_PANEL,
-        ),
-    ] = "native",
+    output: OutputOpt = None,
+    errors: ErrorsOpt = None,
+    output_format: FormatOpt = "native",
     force: Annotated[
         bool,
         typer.Option(
