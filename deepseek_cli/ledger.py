@@ -16,8 +16,13 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .safefile import ensure_private_dir
+
+if TYPE_CHECKING:
+    from .events import Usage
+    from .pricing import Cost
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -70,6 +75,18 @@ class LedgerRow:
     prompt: str | None = None
     answer: str | None = None
     ts: str = ""
+
+
+def usage_fields(usage: Usage | None, cost: Cost | None) -> dict[str, Any]:
+    """The token and money columns of a row, from what a call reported."""
+    return {
+        "input_tokens": usage.input_tokens if usage else 0,
+        "cached_tokens": usage.cached_tokens if usage else 0,
+        "output_tokens": usage.output_tokens if usage else 0,
+        "reasoning_tokens": usage.reasoning_tokens if usage else 0,
+        "cost": cost.amount if cost else None,
+        "currency": cost.currency if cost else None,
+    }
 
 
 def now_iso() -> str:

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import CliError, ExitCode, LockedError, UsageError
+from ..safefile import fsync_dir
 from .input import read_lines
 from .records import record_key
 
@@ -82,15 +83,6 @@ def _holder(fd: int) -> str:
     except (OSError, ValueError):
         pass
     return ""
-
-
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 class OutputFiles:
@@ -148,7 +140,7 @@ class OutputFiles:
             os.close(fd)
             raise UsageError(f"cannot lock {path}: {exc.strerror}") from None
         if created:
-            _fsync_dir(path.resolve().parent)
+            fsync_dir(path.resolve().parent)
         removed = self._repair(fd)
         if removed:
             self.notices.append(

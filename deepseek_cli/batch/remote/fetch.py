@@ -60,6 +60,7 @@ from ...events import Usage
 from ...pricing import Cost, cost_of, price_at
 from ...render import remote as show
 from ...render import stderr as say
+from ...safefile import fsync_dir
 from ...session import Reply
 from ...settings import Settings
 from .. import records
@@ -461,12 +462,7 @@ class _Converter:
                 region=self.job.region,
                 model=part.model,
                 outcome="ok" if error is None else error.kind,
-                input_tokens=usage.input_tokens if usage else 0,
-                cached_tokens=usage.cached_tokens if usage else 0,
-                output_tokens=usage.output_tokens if usage else 0,
-                reasoning_tokens=usage.reasoning_tokens if usage else 0,
-                cost=cost.amount if cost else None,
-                currency=cost.currency if cost else None,
+                **ledger.usage_fields(usage, cost),
                 request_id=str(request_id) if request_id else None,
                 attempts=1,
                 batch_id=part.batch_id,
@@ -590,18 +586,9 @@ def _install(
             new.tmp.replace(dest)
         else:
             dest.unlink(missing_ok=True)  # no errors now: no stale errors file either
-    _fsync_dir(output.resolve().parent)
+    fsync_dir(output.resolve().parent)
     if errors.resolve().parent != output.resolve().parent:
-        _fsync_dir(errors.resolve().parent)
-
-
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        fsync_dir(errors.resolve().parent)
 
 
 def _record_usage(settings: Settings, parts: list[_PartRows], tally: Tally) -> None:
