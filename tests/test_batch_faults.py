@@ -210,8 +210,10 @@ def test_429_storm_without_retry_after_backs_off_and_writes_no_errors(cli):
     check_exactly_once(prompts, *files(cli))
     start = cli.server.requests[0].started
     in_storm = [r for r in cli.server.requests if start + 0.2 < r.started < storm["until"]]
-    # Probes only: not 8 workers each retrying on their own.
-    assert len(in_storm) / (storm["until"] - start - 0.2) <= 3.0, len(in_storm)
+    # Probes only, paced by one job-wide backoff (0.2 s doubling, full jitter): a handful in
+    # these 1.3 s, fewer than one per worker; 8 workers retrying on their own every ~0.1 s
+    # would send dozens. (A rate bound of 3/s was flaky: jitter allows 4 probes.)
+    assert len(in_storm) < 8, len(in_storm)
 
 
 def test_retry_after_longer_than_max_wait_exits_75_without_error_records(cli):
