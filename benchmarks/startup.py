@@ -54,7 +54,7 @@ def make_llm_venv(root: Path) -> Path:
 def fill_ledger(home: Path, rows: int) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from deepseek_cli import ledger
+    from deepseek_cli.ledger import store as ledger
 
     now = datetime.now(UTC)
     conn = ledger.connect(home / "usage.db")

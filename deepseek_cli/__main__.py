@@ -7,7 +7,7 @@ from __future__ import annotations
 
 
 def main() -> None:
-    from .cli.app import app
+    from deepseek_cli.cli.app import app
 
     app(prog_name="deepseek")
 

@@ -521,7 +521,7 @@ def test_exit_1_internal_error_points_to_debug_and_redacts(cli, monkeypatch, tmp
     """G3: inject a bug while a key is loaded; the traceback must not show it."""
     from typer.testing import CliRunner
 
-    from deepseek_cli import runner as runner_module
+    from deepseek_cli.chat import turn as runner_module
     from deepseek_cli.cli.app import app
 
     def broken(*args, **kwargs):

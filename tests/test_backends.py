@@ -25,7 +25,8 @@ from fakeserver import (
 )
 
 from deepseek_cli.backends import make_backend
-from deepseek_cli.config import resolve_profile
+from deepseek_cli.backends.deadlines import attempt_stream
+from deepseek_cli.config.profiles import resolve_profile
 from deepseek_cli.errors import (
     AuthError,
     ExitCode,
@@ -37,7 +38,6 @@ from deepseek_cli.errors import (
     TruncatedError,
 )
 from deepseek_cli.events import AnswerDelta, ChatRequest, Message, ThinkingDelta, Usage
-from deepseek_cli.resilience import attempt_stream
 
 
 def profile_for(server: FakeServer, kind: str, **timeouts: float):

@@ -510,10 +510,10 @@ def test_fetched_costs_and_ledger_rows_are_at_half_price_exactly_once(tmp_path):
     """In-process: the converter with a catalog that knows a DashScope price."""
     from deepseek_cli.batch.remote import fetch as remote_fetch
     from deepseek_cli.batch.remote.jobs import JobStore, Part, RemoteJob
-    from deepseek_cli.catalog import parse_catalog
+    from deepseek_cli.catalog.models import parse_catalog
+    from deepseek_cli.catalog.pricing import cost_of
+    from deepseek_cli.config.settings import RequestFlags, load
     from deepseek_cli.events import Usage
-    from deepseek_cli.pricing import cost_of
-    from deepseek_cli.settings import RequestFlags, load
 
     env = {"DEEPSEEK_CLI_HOME": str(tmp_path), "DASHSCOPE_API_KEY": CANARY_DASHSCOPE}
     settings = load(RequestFlags(profile="cn"), env)

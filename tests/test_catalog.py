@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from deepseek_cli.catalog import load_catalog
+from deepseek_cli.catalog.models import load_catalog
+from deepseek_cli.catalog.pricing import cost_of, is_peak, price_at
 from deepseek_cli.events import Usage
-from deepseek_cli.pricing import cost_of, is_peak, price_at
 
 SEED_000 = [
     "deepseek-v3.2",

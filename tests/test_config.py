@@ -6,14 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from deepseek_cli import paths
-from deepseek_cli.config import (
-    BUILTIN_PROFILES,
-    ConfigFile,
-    load_config_file,
-    resolve_api_key,
-    resolve_profile,
-)
+from deepseek_cli.config import paths
+from deepseek_cli.config.files import ConfigFile, load_config_file
+from deepseek_cli.config.keys import resolve_api_key
+from deepseek_cli.config.profiles import BUILTIN_PROFILES, resolve_profile
 from deepseek_cli.errors import ConfigError
 
 EXPECTED_URLS = {

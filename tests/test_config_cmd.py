@@ -13,7 +13,7 @@ from conftest import CANARY_DASHSCOPE, CANARY_DEEPSEEK
 from fakeserver import http_fixture, json_reply
 from ttyrun import run_in_terminal
 
-from deepseek_cli.config import validate_config
+from deepseek_cli.config.files import validate_config
 
 
 def fingerprint(path):

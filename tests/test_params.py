@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from deepseek_cli.backends.params import plan_request
-from deepseek_cli.catalog import load_catalog
+from deepseek_cli.catalog.models import load_catalog
 from deepseek_cli.errors import UsageError
 from deepseek_cli.events import ChatRequest, Message
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fakeserver import FIXTURES, http_fixture, json_reply, openai_stream
 
-from deepseek_cli import ledger
+from deepseek_cli.ledger import store as ledger
 
 
 def ledger_rows(cli):
@@ -99,9 +99,9 @@ def test_totals_equal_what_the_server_reported(cli):
 
 def test_recorded_cost_is_the_price_at_the_time_of_the_call(cli):
     """Cache-hit and peak/off-peak prices apply by the call's time; the report sums them."""
-    from deepseek_cli.catalog import load_catalog
+    from deepseek_cli.catalog.models import load_catalog
+    from deepseek_cli.catalog.pricing import cost_of, price_at
     from deepseek_cli.events import Usage
-    from deepseek_cli.pricing import cost_of, price_at
 
     cli.server.enqueue(
         openai_stream(
@@ -278,7 +278,7 @@ def test_unreadable_ledger_exits_65(cli):
 WRITER = """
 import sys
 from pathlib import Path
-from deepseek_cli import ledger
+from deepseek_cli.ledger import store as ledger
 path, n = Path(sys.argv[1]), int(sys.argv[2])
 row = ledger.LedgerRow(command="batch", profile="ds", provider="deepseek", region=None,
                        model="deepseek-v4-pro", outcome="ok", input_tokens=3, output_tokens=2,

@@ -13,8 +13,8 @@ import importlib
 from collections.abc import AsyncGenerator
 from typing import Any, Protocol
 
-from ..config import Profile
-from ..events import ChatRequest, Event
+from deepseek_cli.config.profiles import Profile
+from deepseek_cli.events import ChatRequest, Event
 
 ADAPTERS: dict[str, str] = {
     "openai_compat": "deepseek_cli.backends.openai_compat:OpenAICompatBackend",

@@ -28,9 +28,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from ..config import Timeouts
-from ..errors import ApiError, NetworkError
-from .openai_compat import _without_openai_env, map_sdk_error
+from deepseek_cli.backends.openai_compat import _without_openai_env, map_sdk_error
+from deepseek_cli.config.profiles import Timeouts
+from deepseek_cli.errors import ApiError, NetworkError
 
 T = TypeVar("T")
 LIST_PAGE = 100

@@ -20,10 +20,10 @@ from collections.abc import AsyncGenerator
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..config import Profile
-from ..errors import ApiError, NetworkError, ServerError, TruncatedError
-from ..events import AnswerDelta, ChatRequest, Event, Finished, ThinkingDelta, Usage
-from .error_map import map_error, parse_retry_after, tls_failure
+from deepseek_cli.backends.error_map import map_error, parse_retry_after, tls_failure
+from deepseek_cli.config.profiles import Profile
+from deepseek_cli.errors import ApiError, NetworkError, ServerError, TruncatedError
+from deepseek_cli.events import AnswerDelta, ChatRequest, Event, Finished, ThinkingDelta, Usage
 
 
 def usage_from_native(raw: Any) -> Usage:

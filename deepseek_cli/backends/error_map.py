@@ -17,7 +17,7 @@ import ssl
 import time
 from collections.abc import Mapping
 
-from ..errors import (
+from deepseek_cli.errors import (
     ApiError,
     AuthError,
     InvalidRequestError,

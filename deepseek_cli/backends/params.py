@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..catalog import ModelInfo
-from ..errors import UsageError
-from ..events import ChatRequest
+from deepseek_cli.catalog.models import ModelInfo
+from deepseek_cli.errors import UsageError
+from deepseek_cli.events import ChatRequest
 
 EFFORT_LEVELS = ("minimal", "low", "medium", "high", "xhigh", "max", "ultra")
 

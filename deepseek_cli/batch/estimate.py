@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputDataError, UsageError
-from ..events import Usage
-from ..pricing import cost_of
-from ..render import stderr as say
-from ..settings import RequestFlags, load
-from .input import MAX_LINE_BYTES, InputSource, Spec, iter_lines, scan
-from .planner import Planner
-from .tokens import prompt_tokens
+from deepseek_cli.batch.input import MAX_LINE_BYTES, InputSource, Spec, iter_lines, scan
+from deepseek_cli.batch.planner import Planner
+from deepseek_cli.batch.tokens import prompt_tokens
+from deepseek_cli.catalog.pricing import cost_of
+from deepseek_cli.config.settings import RequestFlags, load
+from deepseek_cli.errors import InputDataError, UsageError
+from deepseek_cli.events import Usage
+from deepseek_cli.render import stderr as say
 
 
 @dataclass
@@ -47,7 +47,7 @@ def estimate(
     settings = load(flags, os.environ, need_key=False)
     factor = 1.0
     if remote:
-        from .remote import support
+        from deepseek_cli.batch.remote import eligibility as support
 
         support.check_profile(settings.profile)
         factor = support.BATCH_PRICE_FACTOR

@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from ..backends.params import EFFORT_LEVELS
-from ..events import Message
+from deepseek_cli.catalog.models import EFFORT_LEVELS
+from deepseek_cli.events import Message
 
 MAX_LINE_BYTES = 8 * 1024 * 1024
 _ROLES = ("system", "user", "assistant")

@@ -27,19 +27,26 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..backends import Backend, make_backend
-from ..config import Timeouts
-from ..errors import ApiError, CliError, ExitCode, InputDataError, ServerError, UsageError
-from ..render import stderr as say
-from ..render.progress import make_progress, print_summary
-from ..settings import RequestFlags, Settings, load
-from .input import MAX_LINE_BYTES, InputScan, InputSource, iter_lines, scan
-from .limits import Limits
-from .planner import Planner
-from .scheduler import Job, JobOptions
-from .stats import Stats
-from .usage import LedgerFeed
-from .writer import OutputFiles, default_errors_path
+from deepseek_cli.backends import Backend, make_backend
+from deepseek_cli.batch.input import MAX_LINE_BYTES, InputScan, InputSource, iter_lines, scan
+from deepseek_cli.batch.ledger_feed import LedgerFeed
+from deepseek_cli.batch.limits import Limits
+from deepseek_cli.batch.planner import Planner
+from deepseek_cli.batch.scheduler import Job, JobOptions
+from deepseek_cli.batch.stats import Stats
+from deepseek_cli.batch.writer import OutputFiles, default_errors_path
+from deepseek_cli.config.profiles import Timeouts
+from deepseek_cli.config.settings import RequestFlags, Settings, load
+from deepseek_cli.errors import (
+    ApiError,
+    CliError,
+    ExitCode,
+    InputDataError,
+    ServerError,
+    UsageError,
+)
+from deepseek_cli.render import stderr as say
+from deepseek_cli.render.progress import make_progress, print_summary
 
 BATCH_TOTAL_TIMEOUT = 1800.0  # per attempt: long thinking answers; ask keeps 600 s
 BATCH_FIRST_TOKEN_TIMEOUT = 660.0  # DeepSeek drops requests still queued after 10 minutes

@@ -35,7 +35,7 @@ import random
 from collections import deque
 from dataclasses import dataclass
 
-from ..errors import ApiError
+from deepseek_cli.errors import ApiError
 
 MIN_RATE = 0.5  # req/s: the floor after repeated 429s (a storm is met with probes only)
 PACING_MARGIN = 1.01  # 1 % slower than the limit: absorbs jitter between us and the server

@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from ..backends.params import plan_request
-from ..catalog import ModelInfo, Price, load_catalog
-from ..config import REQUEST_DEFAULT_KEYS
-from ..events import ChatRequest, Message, Usage
-from ..pricing import Cost, cost_of, price_at
-from ..settings import Settings, parse_extra
-from .input import Spec
-from .tokens import prompt_tokens
+from deepseek_cli.backends.params import plan_request
+from deepseek_cli.batch.input import Spec
+from deepseek_cli.batch.tokens import prompt_tokens
+from deepseek_cli.catalog.models import ModelInfo, Price, load_catalog
+from deepseek_cli.catalog.pricing import Cost, cost_of, price_at
+from deepseek_cli.config.profiles import REQUEST_DEFAULT_KEYS
+from deepseek_cli.config.settings import Settings, parse_extra
+from deepseek_cli.events import ChatRequest, Message, Usage
 
 # Per-line request options; "system" is not one here: it becomes the first message.
 OPTION_NAMES = tuple(k for k in REQUEST_DEFAULT_KEYS if k != "system")

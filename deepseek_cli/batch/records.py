@@ -21,12 +21,12 @@ import time
 import uuid
 from typing import Any
 
-from ..errors import ApiError
-from ..events import Usage
-from ..pricing import Cost
-from ..redaction import redact
-from ..session import Reply
-from .input import BadLine
+from deepseek_cli.batch.input import BadLine
+from deepseek_cli.catalog.pricing import Cost
+from deepseek_cli.conversation import Reply
+from deepseek_cli.errors import ApiError
+from deepseek_cli.events import Usage
+from deepseek_cli.redaction import redact
 
 FORMATS = ("native", "openai")
 

@@ -50,11 +50,20 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from .. import ledger
-from ..backends import Backend
-from ..backends.error_map import clean_message
-from ..config import Timeouts
-from ..errors import (
+from deepseek_cli.backends import Backend
+from deepseek_cli.backends.deadlines import attempt_stream
+from deepseek_cli.backends.error_map import clean_message
+from deepseek_cli.batch import records
+from deepseek_cli.batch.input import BadLine, Spec
+from deepseek_cli.batch.ledger_feed import LedgerFeed
+from deepseek_cli.batch.limits import Gate, Limits, TokenSlot
+from deepseek_cli.batch.planner import Planned, Planner
+from deepseek_cli.batch.stats import Stats
+from deepseek_cli.batch.writer import OutFile, OutputError, OutputFiles
+from deepseek_cli.config.profiles import Timeouts
+from deepseek_cli.config.settings import Settings
+from deepseek_cli.conversation import Reply
+from deepseek_cli.errors import (
     ApiError,
     AuthError,
     InvalidRequestError,
@@ -63,17 +72,8 @@ from ..errors import (
     TimeoutExpired,
     UsageError,
 )
-from ..render.progress import BatchProgress
-from ..resilience import attempt_stream
-from ..session import Reply
-from ..settings import Settings
-from . import records
-from .input import BadLine, Spec
-from .limits import Gate, Limits, TokenSlot
-from .planner import Planned, Planner
-from .stats import Stats
-from .usage import LedgerFeed
-from .writer import OutFile, OutputError, OutputFiles
+from deepseek_cli.ledger import store as ledger
+from deepseek_cli.render.progress import BatchProgress
 
 TICK = 0.25
 YIELD_EVERY = 500  # input lines read between yields to the loop (signals stay responsive)

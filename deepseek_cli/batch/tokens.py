@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Iterable
 
-from ..events import Message
+from deepseek_cli.events import Message
 
 ASCII_RATE = 0.3
 CJK_RATE = 0.6

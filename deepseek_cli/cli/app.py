@@ -7,13 +7,13 @@ from typing import Annotated, ClassVar
 
 import typer
 
-from .. import __version__
-from .boundary import debug_mode
-from .lazy import LazyGroup
+from deepseek_cli import __version__
+from deepseek_cli.cli.boundary import debug_mode
+from deepseek_cli.cli.lazy import LazyGroup
 
 if "_DEEPSEEK_COMPLETE" in os.environ:
     # A shell is asking for completions (TAB): register the formats its script speaks.
-    from .completion import init_shell_completion
+    from deepseek_cli.cli.completion import init_shell_completion
 
     init_shell_completion()
 

@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 
-from .boundary import guarded
-from .options import (
+from deepseek_cli.cli.boundary import guarded
+from deepseek_cli.cli.options import (
     BudgetOpt,
     ConfigOpt,
     DebugOpt,
@@ -120,12 +120,13 @@ def ask(
     debug: DebugOpt = False,
 ) -> None:
     """Send one prompt and print the answer."""
-    from .. import prompt_input, settings
-    from ..render import choose_renderer, stdout_is_terminal
-    from ..render import stderr as say
-    from ..render.footer import usage_line
-    from ..runner import announce, envelope, run_once
-    from ..session import build_messages
+    from deepseek_cli.chat import prompt_input
+    from deepseek_cli.chat.turn import announce, envelope, run_once
+    from deepseek_cli.config import settings
+    from deepseek_cli.conversation import build_messages
+    from deepseek_cli.render import choose_renderer, stdout_is_terminal
+    from deepseek_cli.render import stderr as say
+    from deepseek_cli.render.usage_line import usage_line
 
     flags = request_flags(locals())
     stdin_text = (

@@ -13,8 +13,8 @@ from typing import Annotated
 
 import typer
 
-from .boundary import guarded
-from .options import (
+from deepseek_cli.cli.boundary import guarded
+from deepseek_cli.cli.options import (
     BudgetOpt,
     ConfigOpt,
     DebugOpt,
@@ -285,9 +285,9 @@ def run(
     debug: DebugOpt = False,
 ) -> None:
     """Send every line of a JSONL file; results to OUTPUT, failures to the errors file."""
-    from ..batch import job
-    from ..batch.records import FORMATS
-    from ..errors import UsageError
+    from deepseek_cli.batch import job
+    from deepseek_cli.batch.records import FORMATS
+    from deepseek_cli.errors import UsageError
 
     if output_format not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}")
@@ -364,8 +364,8 @@ def estimate(
     """Estimate tokens and cost of a batch input; nothing is sent."""
     import json
 
-    from ..batch.estimate import estimate as run_estimate
-    from ..batch.estimate import format_text
+    from deepseek_cli.batch.estimate import estimate as run_estimate
+    from deepseek_cli.batch.estimate import format_text
 
     flags = request_flags(locals())
     result = run_estimate(
@@ -525,8 +525,8 @@ def submit(
     debug: DebugOpt = False,
 ) -> None:
     """Hand a JSONL file to the provider's Batch service (DashScope, half price)."""
-    from ..batch.remote.submit import SubmitOptions
-    from ..batch.remote.submit import submit as run_submit
+    from deepseek_cli.batch.remote.submit import SubmitOptions
+    from deepseek_cli.batch.remote.submit import submit as run_submit
 
     run_submit(
         request_flags(locals()),
@@ -572,7 +572,7 @@ def status(
     debug: DebugOpt = False,
 ) -> None:
     """Remote batch jobs: state, request counts and times of each part."""
-    from ..batch.remote.status import status as run_status
+    from deepseek_cli.batch.remote.status import status as run_status
 
     run_status(job, config=config, as_json=json_output, wait=wait, poll=poll)
 
@@ -597,10 +597,10 @@ def fetch(
     debug: DebugOpt = False,
 ) -> None:
     """Download a finished job's results as batch run's output and errors files."""
-    from ..batch.records import FORMATS
-    from ..batch.remote.fetch import FetchOptions
-    from ..batch.remote.fetch import fetch as run_fetch
-    from ..errors import UsageError
+    from deepseek_cli.batch.records import FORMATS
+    from deepseek_cli.batch.remote.fetch import FetchOptions
+    from deepseek_cli.batch.remote.fetch import fetch as run_fetch
+    from deepseek_cli.errors import UsageError
 
     if output_format not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}")
@@ -626,6 +626,6 @@ def cancel(
     debug: DebugOpt = False,
 ) -> None:
     """Cancel a remote job's unfinished parts (what finished can still be fetched)."""
-    from ..batch.remote.status import cancel as run_cancel
+    from deepseek_cli.batch.remote.status import cancel as run_cancel
 
     run_cancel(job, config=config, as_json=json_output)

@@ -17,9 +17,9 @@ from typing import ParamSpec, TypeVar
 
 import typer
 
-from ..errors import CliError, ExitCode, Terminated, describe
-from ..redaction import redact
-from ..render import stderr
+from deepseek_cli.errors import CliError, ExitCode, Terminated, describe
+from deepseek_cli.redaction import redact
+from deepseek_cli.render import stderr
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from .boundary import guarded
-from .options import (
+from deepseek_cli.cli.boundary import guarded
+from deepseek_cli.cli.options import (
     BudgetOpt,
     ConfigOpt,
     DebugOpt,
@@ -39,7 +39,7 @@ Inside: /help lists the slash commands.
 
 
 def complete_sessions(incomplete: str) -> list[str]:
-    from ..sessions import listing
+    from deepseek_cli.chat.sessions import listing
 
     return [s.name for s in listing(os.environ) if s.name.startswith(incomplete)]
 
@@ -83,9 +83,10 @@ def chat(
     debug: DebugOpt = False,
 ) -> None:
     """Chat interactively: sessions, history, slash commands."""
-    from .. import paths, sessions, settings
-    from ..errors import UsageError
-    from ..repl import LineSource, Output, Repl
+    from deepseek_cli.chat import sessions
+    from deepseek_cli.chat.repl import LineSource, Output, Repl
+    from deepseek_cli.config import paths, settings
+    from deepseek_cli.errors import UsageError
 
     if session is not None and resume_last:
         raise UsageError("--session and --continue cannot be combined")
@@ -98,11 +99,11 @@ def chat(
     interactive = sys.stdin.isatty() and sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
     show = show_thinking is not False
     if interactive:
-        from ..catalog import load_catalog
-        from ..line_editor import SlashCompleter, TerminalLines
-        from ..render.transcript import ChatView
-        from ..repl import COMMANDS
-        from .options import complete_profiles
+        from deepseek_cli.catalog.models import load_catalog
+        from deepseek_cli.chat.line_editor import SlashCompleter, TerminalLines
+        from deepseek_cli.chat.repl import COMMANDS
+        from deepseek_cli.cli.options import complete_profiles
+        from deepseek_cli.render.transcript import ChatView
 
         def models() -> list[str]:
             """Catalog models of the provider in use (it changes with /profile)."""
@@ -134,8 +135,8 @@ def chat(
         else:
             view.note(f"session {state.name} · /help for commands · Ctrl-D to quit")
     else:
-        from ..line_editor import PipedLines
-        from ..render.plain import PlainRenderer
+        from deepseek_cli.chat.line_editor import PipedLines
+        from deepseek_cli.render.plain import PlainRenderer
 
         output = Output(renderer=lambda s: PlainRenderer(show_thinking=bool(show_thinking)))
         source = PipedLines(sys.stdin)

@@ -23,7 +23,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .boundary import guarded
+from deepseek_cli.cli.boundary import guarded
 
 PROG_NAME = "deepseek"
 COMPLETE_VAR = "_DEEPSEEK_COMPLETE"
@@ -92,6 +92,6 @@ def completion(
     shell: Annotated[Shell, typer.Argument(metavar="SHELL", help="bash, zsh or fish.")],
 ) -> None:
     """Print the shell completion script (profiles and models complete dynamically)."""
-    from ..render.tables import emit
+    from deepseek_cli.render.tables import emit
 
     emit(script(shell.value))

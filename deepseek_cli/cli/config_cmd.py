@@ -13,8 +13,8 @@ from typing import Annotated
 
 import typer
 
-from .boundary import guarded
-from .options import ConfigOpt, DebugOpt, ModelOpt, ProfileOpt, complete_profiles
+from deepseek_cli.cli.boundary import guarded
+from deepseek_cli.cli.options import ConfigOpt, DebugOpt, ModelOpt, ProfileOpt, complete_profiles
 
 EPILOG = """\b
 Examples:
@@ -39,7 +39,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def _config_path(config: Path | None) -> tuple[Path, bool]:
-    from ..config_view import config_path
+    from deepseek_cli.config.view import config_path
 
     return config_path(os.environ, config)
 
@@ -47,7 +47,7 @@ def _config_path(config: Path | None) -> tuple[Path, bool]:
 def _dump(data: object) -> None:
     import json
 
-    from ..render.tables import emit
+    from deepseek_cli.render.tables import emit
 
     emit(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
@@ -69,8 +69,8 @@ def path(
     debug: DebugOpt = False,
 ) -> None:
     """Print the config file's path (it may not exist yet)."""
-    from .. import paths
-    from ..render.tables import emit, fields_text
+    from deepseek_cli.config import paths
+    from deepseek_cli.render.tables import emit, fields_text
 
     file, _ = _config_path(config)
     if not all_paths:
@@ -107,9 +107,11 @@ def show(
     debug: DebugOpt = False,
 ) -> None:
     """Print the resolved profile: URL, model, defaults, and the key's source (redacted)."""
-    from .. import config_view, paths
-    from ..config import load_config_file, resolve_profile
-    from ..render.tables import emit, fields_text
+    from deepseek_cli.config import paths
+    from deepseek_cli.config import view as config_view
+    from deepseek_cli.config.files import load_config_file
+    from deepseek_cli.config.profiles import resolve_profile
+    from deepseek_cli.render.tables import emit, fields_text
 
     file, explicit = _config_path(config)
     loaded = load_config_file(file, required=explicit)
@@ -135,9 +137,9 @@ def profiles(
     json_output: JsonOpt = False, config: ConfigOpt = None, debug: DebugOpt = False
 ) -> None:
     """List every profile, built-in and from config.toml; * marks the default."""
-    from .. import config_view
-    from ..config import load_config_file
-    from ..render.tables import Column, print_table
+    from deepseek_cli.config import view as config_view
+    from deepseek_cli.config.files import load_config_file
+    from deepseek_cli.render.tables import Column, print_table
 
     file, explicit = _config_path(config)
     loaded = load_config_file(file, required=explicit)
@@ -209,9 +211,9 @@ def init(
     debug: DebugOpt = False,
 ) -> None:
     """Write a commented starting config.toml (0600, atomically); never overwrites silently."""
-    from ..config_edit import init_config
-    from ..render import stderr as say
-    from ..render.tables import emit
+    from deepseek_cli.config.edit import init_config
+    from deepseek_cli.render import stderr as say
+    from deepseek_cli.render.tables import emit
 
     file, _ = _config_path(config)
     backup = init_config(file, default_profile=default_profile, force=force)
@@ -222,7 +224,7 @@ def init(
 
 def complete_settings(incomplete: str) -> list[str]:
     """``default_profile``, ``log_prompts`` and ``PROFILE.FIELD`` for every known profile."""
-    from ..config import PROFILE_KEYS, TOP_LEVEL_KEYS
+    from deepseek_cli.config.files import PROFILE_KEYS, TOP_LEVEL_KEYS
 
     names = [k for k in TOP_LEVEL_KEYS if k != "profiles"]
     if "." in incomplete:
@@ -272,10 +274,10 @@ def set_(
     debug: DebugOpt = False,
 ) -> None:
     """Change one setting in config.toml, keeping comments; creates the file (0600) if needed."""
-    from ..config_edit import coerce, parse_key, set_value
-    from ..errors import UsageError
-    from ..redaction import mask, register_secret
-    from ..render.tables import emit
+    from deepseek_cli.config.edit import coerce, parse_key, set_value
+    from deepseek_cli.errors import UsageError
+    from deepseek_cli.redaction import mask, register_secret
+    from deepseek_cli.render.tables import emit
 
     setting = parse_key(key)
     if unset == (value is not None):
@@ -301,7 +303,7 @@ def set_(
 
 
 def _read_secret() -> str:
-    from ..errors import UsageError
+    from deepseek_cli.errors import UsageError
 
     if sys.stdin is not None and sys.stdin.isatty():
         import getpass
@@ -347,9 +349,9 @@ def doctor(
     debug: DebugOpt = False,
 ) -> None:
     """Check a profile end to end: key present, host reachable, key accepted, region."""
-    from ..doctor import DoctorFailed, run_checks
-    from ..render.stderr import use_color
-    from ..render.tables import emit
+    from deepseek_cli.backends.doctor import DoctorFailed, run_checks
+    from deepseek_cli.render.stderr import use_color
+    from deepseek_cli.render.tables import emit
 
     file, explicit = _config_path(config)
     checks = run_checks(os.environ, file, explicit=explicit, profile_name=profile, model=model)

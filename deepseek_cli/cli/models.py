@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .boundary import guarded
-from .options import ConfigOpt, DebugOpt, ProfileOpt, complete_models
+from deepseek_cli.cli.boundary import guarded
+from deepseek_cli.cli.options import ConfigOpt, DebugOpt, ProfileOpt, complete_models
 
 if TYPE_CHECKING:
-    from ..catalog import Catalog, ModelInfo
-    from ..config import Profile
+    from deepseek_cli.catalog.models import Catalog, ModelInfo
+    from deepseek_cli.config.profiles import Profile
 
 EPILOG = """\b
 Examples:
@@ -52,7 +52,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a t
 def _dump(data: Any) -> None:
     import json
 
-    from ..render.tables import emit
+    from deepseek_cli.render.tables import emit
 
     emit(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
@@ -80,10 +80,9 @@ def models(
     """List the models of the profile's provider, with prices per 1M tokens in force now."""
     if ctx.invoked_subcommand is not None:
         return
-    from .. import model_listing as ml
-    from ..catalog import load_catalog
-    from ..config_view import load_profile
-    from ..render import stderr as say
+    from deepseek_cli.catalog.models import load_catalog
+    from deepseek_cli.config.view import load_profile
+    from deepseek_cli.render import stderr as say
 
     loaded, prof = load_profile(os.environ, config, profile=profile)
     catalog = load_catalog()
@@ -92,10 +91,12 @@ def models(
     visible: set[str] | None = None
     unknown: list[str] = []
     if live:
-        from ..config import resolve_api_key
+        from deepseek_cli.config.keys import resolve_api_key
 
         key = resolve_api_key(prof, os.environ, loaded)
-        ids = ml.fetch_live_ids(prof, key.value if key else None)
+        from deepseek_cli.backends.listing import fetch_live_ids
+
+        ids = fetch_live_ids(prof, key.value if key else None)
         visible = set(ids)
         known = {m.id for m in catalog.for_provider(prof.provider)}
         unknown = sorted(set(ids) - known)
@@ -104,8 +105,10 @@ def models(
         return None if visible is None or provider != prof.provider else model_id in visible
 
     if json_output:
-        data = [ml.model_json(m, now, visible=seen(m.provider, m.id)) for m in infos]
-        data += [ml.unknown_json(prof.provider, u) for u in unknown]
+        from deepseek_cli.catalog.export import model_json, unknown_json
+
+        data = [model_json(m, now, visible=seen(m.provider, m.id)) for m in infos]
+        data += [unknown_json(prof.provider, u) for u in unknown]
         _dump(data)
         return
     if not infos and not unknown:
@@ -129,9 +132,10 @@ def _print_catalog(
     live: bool,
 ) -> None:
     """The table: a Rich table on a terminal, one line per model in a pipe."""
-    from .. import model_listing as ml
-    from ..render import stdout_is_terminal
-    from ..render.tables import Column, print_table
+    from deepseek_cli.catalog.pricing import display_prices
+    from deepseek_cli.render import model_text as mt
+    from deepseek_cli.render import stdout_is_terminal
+    from deepseek_cli.render.tables import Column, print_table
 
     now = datetime.now(UTC)
     # A terminal gets short feature names and the price date inside the price cell; a pipe
@@ -158,22 +162,22 @@ def _print_catalog(
     rows: list[list[str | list[str]]] = []
     styles: list[str | None] = []
     for m in infos:
-        prices = ml.display_prices(m, now, currency)
-        price = ml.price_cell(prices, currency)
+        prices = display_prices(m, now, currency)
+        price = mt.price_cell(prices, currency)
         if compact and prices:
-            price.append(f"since {ml.price_since(prices)}")
+            price.append(f"since {mt.price_since(prices)}")
         flag = seen(m.provider, m.id)
         rows.append(
             [
                 *([m.provider] if all_providers else []),
                 m.id,
-                ml.thinking_text(m),
-                ml.tokens_short(m.context),
-                *ml.limit_cells(m, compact=compact),
-                ml.features_cell(m, compact=compact),
+                mt.thinking_text(m),
+                mt.tokens_short(m.context),
+                *mt.limit_cells(m, compact=compact),
+                mt.features_cell(m, compact=compact),
                 price,
-                *([] if compact else [ml.price_since(prices)]),
-                ml.status_text(m),
+                *([] if compact else [mt.price_since(prices)]),
+                mt.status_text(m),
                 *([("-" if flag is None else "yes" if flag else "no")] if live else []),
             ]
         )
@@ -228,29 +232,32 @@ def show(
     debug: DebugOpt = False,
 ) -> None:
     """Everything the catalog knows about one model, with every dated price and its source."""
-    from .. import model_listing as ml
-    from ..catalog import load_catalog
-    from ..config_view import load_profile
-    from ..errors import UsageError
-    from ..render.tables import Column, emit, fields_text, plain_table
+    from deepseek_cli.catalog.export import model_json
+    from deepseek_cli.catalog.models import load_catalog
+    from deepseek_cli.config.view import load_profile
+    from deepseek_cli.errors import UsageError
+    from deepseek_cli.render import model_text as mt
+    from deepseek_cli.render.tables import Column, emit, fields_text, plain_table
 
     _, prof = load_profile(os.environ, config, profile=profile)
     catalog = load_catalog()
-    matches = ml.find_models(catalog, name, prof.provider)
+    matches = catalog.named(name, prof.provider)
     if not matches:
-        close = ml.similar_names(catalog, name)
+        close = catalog.similar_names(name)
         raise UsageError(
             f"'{name}' is not in the catalog",
             f"did you mean {' or '.join(close)}?" if close else "see `deepseek models --all`",
         )
     now = datetime.now(UTC)
     if json_output:
-        _dump([ml.model_json(m, now, history=True) for m in matches])
+        _dump([model_json(m, now, history=True) for m in matches])
         return
     parts = []
     for m in matches:
-        text = f"{m.id}\n" + fields_text(ml.show_fields(m, catalog.providers.get(m.provider)), "  ")
-        history = ml.price_history_rows(m, now)
+        text = f"{m.id}\n" + fields_text(
+            mt.model_fields(m, catalog.providers.get(m.provider)), "  "
+        )
+        history = mt.price_history_rows(m, now)
         if history:
             columns = [
                 Column("Since"),

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 if TYPE_CHECKING:
-    from ..settings import RequestFlags
+    from deepseek_cli.config.settings import RequestFlags
 
 REQUEST_PANEL = "Request options"
 
@@ -39,7 +39,7 @@ _FLAG_FIELDS = {
 def request_flags(params: Mapping[str, Any]) -> RequestFlags:
     """The request options of a command, from its parameters (pass ``locals()``); options a
     command does not declare stay unset."""
-    from ..settings import RequestFlags
+    from deepseek_cli.config.settings import RequestFlags
 
     values: dict[str, Any] = {field: params.get(name) for name, field in _FLAG_FIELDS.items()}
     values["extra"] = tuple(values["extra"] or ())
@@ -47,9 +47,10 @@ def request_flags(params: Mapping[str, Any]) -> RequestFlags:
 
 
 def complete_profiles(incomplete: str) -> list[str]:
-    from .. import paths
-    from ..config import BUILTIN_PROFILES, load_config_file, profile_names
-    from ..errors import ConfigError
+    from deepseek_cli.config import paths
+    from deepseek_cli.config.files import load_config_file
+    from deepseek_cli.config.profiles import BUILTIN_PROFILES, profile_names
+    from deepseek_cli.errors import ConfigError
 
     try:
         data = load_config_file(paths.config_file(os.environ)).data
@@ -61,7 +62,7 @@ def complete_profiles(incomplete: str) -> list[str]:
 
 def complete_models(ctx: typer.Context, incomplete: str) -> list[str]:
     """Model ids for the profile typed so far (``-p``) or the default one; all if unresolvable."""
-    from ..catalog import load_catalog
+    from deepseek_cli.catalog.models import load_catalog
 
     catalog = load_catalog()
     provider = _typed_profile_provider(ctx)
@@ -71,9 +72,10 @@ def complete_models(ctx: typer.Context, incomplete: str) -> list[str]:
 
 
 def _typed_profile_provider(ctx: typer.Context) -> str | None:
-    from .. import paths
-    from ..config import load_config_file, resolve_profile
-    from ..errors import ConfigError
+    from deepseek_cli.config import paths
+    from deepseek_cli.config.files import load_config_file
+    from deepseek_cli.config.profiles import resolve_profile
+    from deepseek_cli.errors import ConfigError
 
     try:
         data = load_config_file(paths.config_file(os.environ)).data

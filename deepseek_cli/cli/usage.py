@@ -12,11 +12,17 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .boundary import guarded
-from .options import ConfigOpt, DebugOpt, ProfileOpt, complete_models, complete_profiles
+from deepseek_cli.cli.boundary import guarded
+from deepseek_cli.cli.options import (
+    ConfigOpt,
+    DebugOpt,
+    ProfileOpt,
+    complete_models,
+    complete_profiles,
+)
 
 if TYPE_CHECKING:
-    from ..reports import Report, Totals
+    from deepseek_cli.ledger.reports import Report, Totals
 
 EPILOG = """\b
 Examples:
@@ -116,9 +122,10 @@ def usage(
     """Totals from the local ledger: calls, input/cached/output/reasoning tokens, cost."""
     if ctx.invoked_subcommand is not None:
         return
-    from .. import paths, reports
-    from ..errors import UsageError
-    from ..render import stderr as say
+    from deepseek_cli.config import paths
+    from deepseek_cli.errors import UsageError
+    from deepseek_cli.ledger import reports
+    from deepseek_cli.render import stderr as say
 
     if json_output and csv_output:
         raise UsageError("--json and --csv exclude each other")
@@ -138,14 +145,14 @@ def usage(
     if json_output:
         import json
 
-        from ..render.tables import emit
+        from deepseek_cli.render.tables import emit
 
         emit(json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n")
         return
     if csv_output:
         import io
 
-        from ..render.tables import emit
+        from deepseek_cli.render.tables import emit
 
         buffer = io.StringIO()
         reports.write_csv(report, buffer)
@@ -163,8 +170,8 @@ def _local(moment: datetime | None) -> str:
 
 
 def _cost_text(totals: Totals) -> str:
-    from ..pricing import Cost
-    from ..render.footer import format_cost
+    from deepseek_cli.catalog.pricing import Cost
+    from deepseek_cli.render.usage_line import format_cost
 
     parts = [format_cost(Cost(v, k)) for k, v in sorted(totals.cost.items())]
     if totals.unpriced_calls:
@@ -176,7 +183,7 @@ def _cost_text(totals: Totals) -> str:
 
 
 def _print_report(report: Report) -> None:
-    from ..render.tables import Column, print_table
+    from deepseek_cli.render.tables import Column, print_table
 
     columns = [
         Column(report.by.capitalize(), style="bold", no_wrap=True, title=True),
@@ -227,12 +234,12 @@ def balance(
     debug: DebugOpt = False,
 ) -> None:
     """The account balance (DeepSeek's API only; DashScope has no balance API)."""
-    from .. import account
-    from ..config import resolve_api_key
-    from ..config_view import load_profile
-    from ..errors import UsageError
-    from ..render import stderr as say
-    from ..render.tables import emit
+    from deepseek_cli.backends import account
+    from deepseek_cli.config.keys import resolve_api_key
+    from deepseek_cli.config.view import load_profile
+    from deepseek_cli.errors import UsageError
+    from deepseek_cli.render import stderr as say
+    from deepseek_cli.render.tables import emit
 
     loaded, prof = load_profile(os.environ, config, profile=profile)
     if (reason := account.no_balance_reason(prof)) is not None:

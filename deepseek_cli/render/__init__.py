@@ -11,8 +11,8 @@ import os
 import sys
 from typing import Protocol
 
-from ..events import Event
-from ..session import Reply
+from deepseek_cli.conversation import Reply
+from deepseek_cli.events import Event
 
 
 class OutputClosed(Exception):
@@ -50,18 +50,18 @@ def choose_renderer(
 ) -> Renderer:
     """Live on a terminal, plain otherwise; ``quiet`` (``--json``) shows nothing while streaming."""
     if quiet:
-        from .plain import SilentRenderer
+        from deepseek_cli.render.plain import SilentRenderer
 
         return SilentRenderer()
     if stdout_is_terminal():
         from rich.console import Console
 
-        from .live import LiveRenderer
+        from deepseek_cli.render.live import LiveRenderer
 
         return LiveRenderer(
             Console(highlight=False), show_thinking=show_thinking is not False, label=label
         )
-    from .plain import PlainRenderer
+    from deepseek_cli.render.plain import PlainRenderer
 
     thinking = show_thinking if show_thinking is not None else stderr_is_terminal()
     return PlainRenderer(show_thinking=thinking)

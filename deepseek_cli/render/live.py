@@ -31,9 +31,9 @@ from rich.panel import Panel
 from rich.segment import Segment
 from rich.text import Text
 
-from ..events import AnswerDelta, Event, ThinkingDelta
-from ..session import Reply
-from .blocks import Block, BlockSplitter, needs_separator
+from deepseek_cli.conversation import Reply
+from deepseek_cli.events import AnswerDelta, Event, ThinkingDelta
+from deepseek_cli.render.blocks import Block, BlockSplitter, needs_separator
 
 THINKING_TITLE = "Thinking"
 _SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"

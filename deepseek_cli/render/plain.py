@@ -11,10 +11,10 @@ import os
 import sys
 from typing import BinaryIO, TextIO
 
-from ..events import AnswerDelta, Event, ThinkingDelta
-from ..session import Reply
-from . import OutputClosed
-from .stderr import use_color
+from deepseek_cli.conversation import Reply
+from deepseek_cli.events import AnswerDelta, Event, ThinkingDelta
+from deepseek_cli.render import OutputClosed
+from deepseek_cli.render.stderr import use_color
 
 
 class PlainRenderer:
@@ -65,7 +65,7 @@ class PlainRenderer:
             self._write(event.text)
 
     def on_notice(self, text: str) -> None:
-        from .stderr import notice
+        from deepseek_cli.render.stderr import notice
 
         notice(text)
 
@@ -85,7 +85,7 @@ class SilentRenderer:
         return None
 
     def on_notice(self, text: str) -> None:
-        from .stderr import notice
+        from deepseek_cli.render.stderr import notice
 
         notice(text)
 

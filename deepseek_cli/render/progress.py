@@ -15,9 +15,9 @@ import sys
 import time
 from typing import Any, Protocol
 
-from ..batch.stats import Stats
-from . import stderr as say
-from . import stderr_is_terminal
+from deepseek_cli.batch.stats import Stats
+from deepseek_cli.render import stderr as say
+from deepseek_cli.render import stderr_is_terminal
 
 STATUS_EVERY = 10.0
 _SYMBOLS = {"USD": "$", "CNY": "¥"}

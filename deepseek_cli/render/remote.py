@@ -16,11 +16,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..batch.remote.jobs import TIME_KEYS, Part, RemoteJob, describe, epoch_iso
-from . import stderr as say
-from . import stderr_is_terminal
-from .progress import money
-from .tables import Column, emit, fields_text, print_table
+from deepseek_cli.batch.remote.jobs import TIME_KEYS, Part, RemoteJob, describe, epoch_iso
+from deepseek_cli.render import stderr as say
+from deepseek_cli.render import stderr_is_terminal
+from deepseek_cli.render.progress import money
+from deepseek_cli.render.tables import Column, emit, fields_text, print_table
 
 
 def input_name(path: str) -> str:

@@ -10,7 +10,7 @@ import os
 import sys
 from typing import TextIO
 
-from ..redaction import redact
+from deepseek_cli.redaction import redact
 
 _STYLES = {"error": "\x1b[1;31m", "warning": "\x1b[33m", "notice": "\x1b[2m", "dim": "\x1b[2m"}
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TextIO
 
-from . import stdout_is_terminal
+from deepseek_cli.render import stdout_is_terminal
 
 # A cell is one string, or several lines: stacked on a terminal, joined with "; " in a pipe.
 Cell = str | Sequence[str]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
-from .live import LiveRenderer, render_complete
+from deepseek_cli.render.live import LiveRenderer, render_complete
 
 
 class ChatView:

@@ -42,11 +42,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from ... import ledger
-from ...backends.error_map import map_error
-from ...backends.openai_compat import usage_from_openai
-from ...catalog import Catalog, load_catalog
-from ...errors import (
+from deepseek_cli.backends.error_map import map_error
+from deepseek_cli.backends.openai_compat import usage_from_openai
+from deepseek_cli.batch import records
+from deepseek_cli.batch.input import read_lines
+from deepseek_cli.batch.job import default_output
+from deepseek_cli.batch.remote.eligibility import BATCH_PRICE_FACTOR
+from deepseek_cli.batch.remote.jobs import JobStore, Part, RemoteJob, now_iso
+from deepseek_cli.batch.remote.status import open_api, refresh, settings_for
+from deepseek_cli.batch.writer import MAX_RECORD_BYTES, default_errors_path
+from deepseek_cli.catalog.models import Catalog, load_catalog
+from deepseek_cli.catalog.pricing import Cost, cost_of, price_at
+from deepseek_cli.config.settings import Settings
+from deepseek_cli.conversation import Reply
+from deepseek_cli.errors import (
     ApiError,
     CliError,
     ExitCode,
@@ -56,20 +65,11 @@ from ...errors import (
     TruncatedError,
     UsageError,
 )
-from ...events import Usage
-from ...pricing import Cost, cost_of, price_at
-from ...render import remote as show
-from ...render import stderr as say
-from ...safefile import fsync_dir
-from ...session import Reply
-from ...settings import Settings
-from .. import records
-from ..input import read_lines
-from ..job import default_output
-from ..writer import MAX_RECORD_BYTES, default_errors_path
-from .jobs import JobStore, Part, RemoteJob, now_iso
-from .status import open_api, refresh, settings_for
-from .support import BATCH_PRICE_FACTOR
+from deepseek_cli.events import Usage
+from deepseek_cli.ledger import store as ledger
+from deepseek_cli.render import remote as show
+from deepseek_cli.render import stderr as say
+from deepseek_cli.safefile import fsync_dir
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]")
 

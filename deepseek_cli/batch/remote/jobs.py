@@ -32,9 +32,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ... import paths
-from ...errors import ConfigError, LockedError, UsageError
-from ...safefile import ensure_private_dir, write_atomic
+from deepseek_cli.config import paths
+from deepseek_cli.errors import ConfigError, LockedError, UsageError
+from deepseek_cli.safefile import ensure_private_dir, write_atomic
 
 RECORD_VERSION = 1
 TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})

@@ -20,14 +20,14 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ...errors import ApiError, CliError, ConfigError, ExitCode, UsageError, describe
-from ...render import remote as show
-from ...render import stderr as say
-from ...settings import RequestFlags, Settings, load
-from .jobs import JobStore, Part, RemoteJob
+from deepseek_cli.batch.remote.jobs import JobStore, Part, RemoteJob
+from deepseek_cli.config.settings import RequestFlags, Settings, load
+from deepseek_cli.errors import ApiError, CliError, ConfigError, ExitCode, UsageError, describe
+from deepseek_cli.render import remote as show
+from deepseek_cli.render import stderr as say
 
 if TYPE_CHECKING:
-    from ...backends.batch_api import BatchApi
+    from deepseek_cli.backends.batch_api import BatchApi
 
 MAX_POLL = 60.0
 OUTAGE_BUDGET = 600.0
@@ -42,7 +42,7 @@ class JobNotDone(CliError):
 def open_api(settings: Settings, base_url: str) -> BatchApi:
     """A client for the Batch service at ``base_url`` (where the job lives) with the
     profile's key; imports the openai SDK."""
-    from ...backends.batch_api import BatchApi
+    from deepseek_cli.backends.batch_api import BatchApi
 
     key = settings.api_key.value if settings.api_key else None
     return BatchApi(base_url, key, settings.profile.provider, settings.profile.timeouts)
@@ -210,7 +210,7 @@ def cancel(job_ref: str, *, config: Path | None, as_json: bool) -> None:
                 if part.terminal:
                     continue
                 if part.batch_id is None and part.create_sent and api is not None:
-                    from .submit import find_batch
+                    from deepseek_cli.batch.remote.submit import find_batch
 
                     found = find_batch(api, job, part)
                     if found is not None:

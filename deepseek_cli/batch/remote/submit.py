@@ -33,15 +33,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from ...errors import ApiError, InputDataError, UsageError
-from ...render import remote as show
-from ...render import stderr as say
-from ...settings import RequestFlags, Settings, load
-from ..input import MAX_LINE_BYTES, InputSource, Spec, iter_lines, scan
-from ..planner import Planned, Planner
-from . import support
-from .jobs import JobStore, Part, RemoteJob, new_job_id, now_iso
-from .status import open_api
+from deepseek_cli.batch.input import MAX_LINE_BYTES, InputSource, Spec, iter_lines, scan
+from deepseek_cli.batch.planner import Planned, Planner
+from deepseek_cli.batch.remote import eligibility as support
+from deepseek_cli.batch.remote.jobs import JobStore, Part, RemoteJob, new_job_id, now_iso
+from deepseek_cli.batch.remote.status import open_api
+from deepseek_cli.config.settings import RequestFlags, Settings, load
+from deepseek_cli.errors import ApiError, InputDataError, UsageError
+from deepseek_cli.render import remote as show
+from deepseek_cli.render import stderr as say
 
 MAX_LINES = 50_000
 MAX_BYTES = 100 * 1024 * 1024

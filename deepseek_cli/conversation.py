@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from .events import AnswerDelta, Event, Finished, Message, ThinkingDelta, Usage
+from deepseek_cli.events import AnswerDelta, Event, Finished, Message, ThinkingDelta, Usage
 
 
 @dataclass

@@ -15,17 +15,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from . import ledger
-from .backends import make_backend
-from .backends.params import Plan, plan_request
-from .errors import ApiError, Terminated
-from .events import ChatRequest
-from .pricing import Cost, cost_of, price_at
-from .render import OutputClosed, Renderer
-from .render import stderr as say
-from .resilience import RetryingCall, RetryPolicy
-from .session import Reply
-from .settings import Settings
+from deepseek_cli.backends import make_backend
+from deepseek_cli.backends.params import Plan, plan_request
+from deepseek_cli.catalog.pricing import Cost, cost_of, price_at
+from deepseek_cli.chat.retries import RetryingCall, RetryPolicy
+from deepseek_cli.config.settings import Settings
+from deepseek_cli.conversation import Reply
+from deepseek_cli.errors import ApiError, Terminated
+from deepseek_cli.events import ChatRequest
+from deepseek_cli.ledger import store as ledger
+from deepseek_cli.render import OutputClosed, Renderer
+from deepseek_cli.render import stderr as say
 
 
 @dataclass

@@ -17,10 +17,10 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-from . import __version__
-from .backends.error_map import map_error
-from .config import Profile, api_root
-from .errors import NetworkError, ServerError, TimeoutExpired, UsageError
+from deepseek_cli import __version__
+from deepseek_cli.backends.error_map import map_error
+from deepseek_cli.config.profiles import Profile, api_root
+from deepseek_cli.errors import NetworkError, ServerError, TimeoutExpired, UsageError
 
 
 @dataclass(frozen=True)

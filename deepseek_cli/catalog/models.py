@@ -1,4 +1,4 @@
-"""Model facts, prices and deprecations, loaded from ``data/models.toml``.
+"""Model facts, prices and deprecations, loaded from ``catalog/models.toml``.
 
 The catalog is data, not code: providers change prices and model ids every few months, and
 a dated table is easier to review than branches. This module only parses and looks up; cost
@@ -15,6 +15,8 @@ from importlib import resources
 from typing import Any, Literal
 
 ThinkingKind = Literal["hybrid", "always", "never"]
+# Every reasoning effort a command accepts; each model maps them to the ones it takes.
+EFFORT_LEVELS = ("minimal", "low", "medium", "high", "xhigh", "max", "ultra")
 Status = Literal["active", "legacy", "deprecated", "retired"]
 
 
@@ -103,6 +105,18 @@ class Catalog:
     def for_provider(self, provider: str) -> list[ModelInfo]:
         return [m for m in self.models if m.provider == provider]
 
+    def named(self, name: str, provider: str | None) -> list[ModelInfo]:
+        """``name`` at the profile's provider, else wherever the catalog has it."""
+        matches = [m for m in self.models if m.id == name]
+        preferred = [m for m in matches if m.provider == provider]
+        return preferred or matches
+
+    def similar_names(self, name: str) -> list[str]:
+        import difflib
+
+        names = sorted({m.id for m in self.models})
+        return difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+
 
 def _minutes(hhmm: str) -> int:
     hours, minutes = hhmm.split(":")
@@ -168,5 +182,5 @@ def parse_catalog(data: dict[str, Any]) -> Catalog:
 
 @cache
 def load_catalog() -> Catalog:
-    text = resources.files("deepseek_cli").joinpath("data/models.toml").read_text("utf-8")
+    text = resources.files("deepseek_cli.catalog").joinpath("models.toml").read_text("utf-8")
     return parse_catalog(tomllib.loads(text))

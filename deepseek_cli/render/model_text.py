@@ -1,25 +1,20 @@
-"""What ``deepseek models`` knows about a model, as plain data: cells, JSON and lookups.
+"""How the catalog's facts about a model read in ``models`` and ``models show``.
 
-The catalog is the source; this module decides how its facts read (``hybrid, on``, ``384K``,
-``deprecated 2026-07-09; use …``), which prices are the current ones, and how a model list
-from the provider (``--live``) lines up with the catalog. No Rich and no SDK here: the
-command renders the cells, and only ``--live`` talks to the provider.
-
-Current price: for each currency, the entries with the latest ``since`` not after now; a
-provider with peak hours has two of them (off-peak and peak). The whole dated history, with the
-source of every entry, is what ``models show`` prints.
+``hybrid, on``, ``384K``, ``deprecated 2026-07-09; use …``, one price cell per window: plain
+strings and label/value pairs, so the command only lays them out (Rich on a terminal, aligned
+text in a pipe). The catalog is the source; nothing here decides a fact.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC, datetime
-from typing import Any
 
-from .catalog import Catalog, ModelInfo, Price, ProviderInfo
-from .config import Profile
+from deepseek_cli.catalog.models import ModelInfo, Price, ProviderInfo
+from deepseek_cli.catalog.pricing import current_prices, price_order
 
 _WINDOW_LABEL = {"peak": "peak", "off_peak": "off-peak", None: ""}
+
+
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -57,27 +52,6 @@ def status_text(info: ModelInfo) -> str:
     if info.replacements:
         text += "; use " + ", ".join(info.replacements)
     return text
-
-
-def current_prices(info: ModelInfo, when: datetime, currency: str | None = None) -> list[Price]:
-    """The entries in force at ``when``: per currency, all windows of the latest date."""
-    result: list[Price] = []
-    currencies = sorted({p.currency for p in info.prices})
-    for cur in currencies if currency is None else [currency]:
-        candidates = [p for p in info.prices if p.currency == cur and p.since <= when]
-        if not candidates:
-            continue
-        latest = max(p.since for p in candidates)
-        # Off-peak first: it is the base price, peak is the surcharge.
-        result += sorted(
-            (p for p in candidates if p.since == latest), key=lambda p: p.window != "off_peak"
-        )
-    return result
-
-
-def display_prices(info: ModelInfo, when: datetime, currency: str) -> list[Price]:
-    """Prices for a table: in ``currency`` when the catalog has it there, else in any currency."""
-    return current_prices(info, when, currency) or current_prices(info, when)
 
 
 def price_numbers(price: Price) -> str:
@@ -138,89 +112,7 @@ def peak_hours_text(provider: ProviderInfo) -> str | None:
     return f"{day_text} {spans} ({zone})"
 
 
-def _price_json(price: Price) -> dict[str, Any]:
-    return {
-        "since": price.since.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-        "currency": price.currency,
-        "window": price.window,
-        "cache_hit": price.cache_hit,
-        "input": price.input,
-        "output": price.output,
-        "source": price.source,
-    }
-
-
-def model_json(
-    info: ModelInfo, when: datetime, *, history: bool = False, visible: bool | None = None
-) -> dict[str, Any]:
-    """Everything the catalog knows about one model; prices per 1M tokens."""
-    data: dict[str, Any] = {
-        "provider": info.provider,
-        "id": info.id,
-        "in_catalog": True,
-        "description": info.description,
-        "thinking": info.thinking,
-        "thinking_default": info.thinks_by_default,
-        "context": info.context,
-        "max_input": info.max_input,
-        "max_thinking": info.max_thinking,
-        "max_output": info.max_output,
-        "shared_budget": info.shared_budget,
-        "features": list(info.features),
-        "effort_values": list(info.effort_values),
-        "effort_map": dict(info.effort_map),
-        "defaults": dict(info.defaults),
-        "fixed_params": info.fixed_params,
-        "status": info.status,
-        "status_since": info.status_since.isoformat() if info.status_since else None,
-        "status_note": info.status_note,
-        "replacements": list(info.replacements),
-        "source": info.source,
-        "prices": [_price_json(p) for p in current_prices(info, when)],
-    }
-    if history:
-        data["price_history"] = [_price_json(p) for p in sorted(info.prices, key=_price_order)]
-    if visible is not None:
-        data["visible"] = visible
-    return data
-
-
-def _price_order(price: Price) -> tuple[datetime, str, bool]:
-    return (price.since, price.currency, price.window != "off_peak")
-
-
-def unknown_json(provider: str, model_id: str) -> dict[str, Any]:
-    """A model the provider lists but the catalog does not know."""
-    return {"provider": provider, "id": model_id, "in_catalog": False, "visible": True}
-
-
-def find_models(catalog: Catalog, name: str, provider: str | None) -> list[ModelInfo]:
-    """``name`` at the profile's provider, else wherever the catalog has it."""
-    matches = [m for m in catalog.models if m.id == name]
-    preferred = [m for m in matches if m.provider == provider]
-    return preferred or matches
-
-
-def similar_names(catalog: Catalog, name: str) -> list[str]:
-    import difflib
-
-    names = sorted({m.id for m in catalog.models})
-    return difflib.get_close_matches(name, names, n=3, cutoff=0.6)
-
-
-def listing_profile(profile: Profile) -> Profile | None:
-    """The profile to ask for a model list. DashScope's native API has no list, but the same
-    host serves compatible mode with the same key, so a native profile asks there."""
-    if profile.api != "native":
-        return profile
-    base = profile.base_url.rstrip("/")
-    if not base.endswith("/api/v1"):
-        return None
-    compat = base[: -len("/api/v1")] + "/compatible-mode/v1"
-    return dataclasses.replace(profile, api="compatible", base_url=compat)
-
-
-def show_fields(
+def model_fields(
     info: ModelInfo, provider: ProviderInfo | None
 ) -> list[tuple[str, str | list[str]]]:
     """``models show``: label/value pairs, in reading order."""
@@ -274,7 +166,7 @@ def price_history_rows(info: ModelInfo, now: datetime) -> list[list[str]]:
     """One row per dated price entry, marking the ones in force now."""
     current = {id(p) for p in current_prices(info, now)}
     rows = []
-    for price in sorted(info.prices, key=_price_order):
+    for price in sorted(info.prices, key=price_order):
         rows.append(
             [
                 price.since.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -286,27 +178,3 @@ def price_history_rows(info: ModelInfo, now: datetime) -> list[list[str]]:
             ]
         )
     return rows
-
-
-def fetch_live_ids(profile: Profile, api_key: str | None) -> list[str]:
-    """The provider's model list for this key (imports the profile's SDK: ``--live`` only)."""
-    import asyncio
-
-    from .backends import make_backend
-    from .errors import UsageError
-
-    target = listing_profile(profile)
-    if target is None:
-        raise UsageError(
-            f"profile '{profile.name}' uses the DashScope native API, which has no model list",
-            "use the compatible-mode profile of the same region (e.g. intl instead of intl-native)",
-        )
-
-    async def run() -> list[str]:
-        backend = make_backend(target, api_key)
-        try:
-            return await backend.list_models()
-        finally:
-            await backend.aclose()
-
-    return asyncio.run(run())

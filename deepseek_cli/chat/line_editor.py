@@ -23,7 +23,7 @@ from prompt_toolkit.document import Document
 from prompt_toolkit.history import FileHistory
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
-from .safefile import ensure_private_dir
+from deepseek_cli.safefile import ensure_private_dir
 
 
 class SlashCompleter(Completer):

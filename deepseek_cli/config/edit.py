@@ -32,17 +32,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .config import (
-    BUILTIN_PROFILES,
-    DEFAULT_PROFILE,
+from deepseek_cli.config.files import (
     PROFILE_KEYS,
     TOP_LEVEL_KEYS,
     load_config_file,
-    resolve_profile,
     validate_config,
 )
-from .errors import CliError, ConfigError, UsageError
-from .safefile import ensure_private_dir, write_atomic
+from deepseek_cli.config.profiles import BUILTIN_PROFILES, DEFAULT_PROFILE, resolve_profile
+from deepseek_cli.errors import CliError, ConfigError, UsageError
+from deepseek_cli.safefile import ensure_private_dir, write_atomic
 
 INIT_TEMPLATE = """\
 # deepseek-cli configuration, written by `deepseek config init` on {today}.

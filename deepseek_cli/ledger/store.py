@@ -18,11 +18,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .safefile import ensure_private_dir
+from deepseek_cli.safefile import ensure_private_dir
 
 if TYPE_CHECKING:
-    from .events import Usage
-    from .pricing import Cost
+    from deepseek_cli.catalog.pricing import Cost
+    from deepseek_cli.events import Usage
 
 SCHEMA_VERSION = 1
 _SCHEMA = """

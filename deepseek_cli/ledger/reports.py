@@ -28,8 +28,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import ledger
-from .errors import InputDataError, UsageError
+from deepseek_cli.errors import InputDataError, UsageError
+from deepseek_cli.ledger import store as ledger
 
 GROUPS: dict[str, str] = {
     "day": "date(ts, 'localtime')",

@@ -17,8 +17,8 @@ Also the Batch price: half the real-time price (DashScope documents 50 %).
 
 from __future__ import annotations
 
-from ...config import Profile
-from ...errors import UsageError
+from deepseek_cli.config.profiles import Profile
+from deepseek_cli.errors import UsageError
 
 BATCH_PRICE_FACTOR = 0.5
 # DashScope's free closed-loop test model answers on its own endpoint.

@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import paths
-from .errors import UsageError
-from .events import Message
-from .safefile import ensure_private_dir, write_atomic
+from deepseek_cli.config import paths
+from deepseek_cli.errors import UsageError
+from deepseek_cli.events import Message
+from deepseek_cli.safefile import ensure_private_dir, write_atomic
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 

@@ -13,21 +13,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import paths
-from .catalog import load_catalog
-from .config import (
+from deepseek_cli.catalog.models import load_catalog
+from deepseek_cli.config import paths
+from deepseek_cli.config.files import ConfigFile, load_config_file
+from deepseek_cli.config.keys import ApiKey, resolve_api_key
+from deepseek_cli.config.profiles import (
     BUILTIN_PROFILES,
     DEFAULT_PROFILE,
-    ApiKey,
-    ConfigFile,
     Profile,
-    load_config_file,
     profile_names,
-    resolve_api_key,
     resolve_profile,
 )
-from .errors import ConfigError
-from .redaction import mask, redact
+from deepseek_cli.errors import ConfigError
+from deepseek_cli.redaction import mask, redact
 
 
 def config_path(env: Mapping[str, str], override: Path | None) -> tuple[Path, bool]:

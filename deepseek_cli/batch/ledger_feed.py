@@ -17,8 +17,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from .. import ledger
-from ..render import stderr as say
+from deepseek_cli.ledger import store as ledger
+from deepseek_cli.render import stderr as say
 
 FLUSH_ROWS = 500  # write early when this many rows are waiting
 MAX_BACKLOG = 100_000

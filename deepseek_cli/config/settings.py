@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import paths
-from .backends.params import EFFORT_LEVELS
-from .catalog import ModelInfo, ProviderInfo, load_catalog
-from .config import ApiKey, ConfigFile, Profile, load_config_file, resolve_api_key, resolve_profile
-from .errors import UsageError
-from .events import ChatRequest, Message
+from deepseek_cli.catalog.models import EFFORT_LEVELS, ModelInfo, ProviderInfo, load_catalog
+from deepseek_cli.config import paths
+from deepseek_cli.config.files import ConfigFile, load_config_file
+from deepseek_cli.config.keys import ApiKey, resolve_api_key
+from deepseek_cli.config.profiles import Profile, resolve_profile
+from deepseek_cli.errors import UsageError
+from deepseek_cli.events import ChatRequest, Message
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..pricing import Cost
-from ..session import Reply
+from deepseek_cli.catalog.pricing import Cost
+from deepseek_cli.conversation import Reply
 
 
 def format_cost(cost: Cost | None) -> str:

@@ -17,18 +17,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from . import prompt_input, sessions
-from . import settings as settings_module
-from .backends.params import EFFORT_LEVELS
-from .errors import CliError, ExitCode, describe
-from .pricing import Cost
-from .render import Renderer
-from .render import stderr as say
-from .render.footer import format_cost, usage_line
-from .runner import announce, cost_for, run_once
-from .session import Reply, build_messages
-from .sessions import Session, Turn
-from .settings import RequestFlags, Settings
+from deepseek_cli.catalog.models import EFFORT_LEVELS
+from deepseek_cli.catalog.pricing import Cost
+from deepseek_cli.chat import prompt_input, sessions
+from deepseek_cli.chat.sessions import Session, Turn
+from deepseek_cli.chat.turn import announce, cost_for, run_once
+from deepseek_cli.config import settings as settings_module
+from deepseek_cli.config.settings import RequestFlags, Settings
+from deepseek_cli.conversation import Reply, build_messages
+from deepseek_cli.errors import CliError, ExitCode, describe
+from deepseek_cli.render import Renderer
+from deepseek_cli.render import stderr as say
+from deepseek_cli.render.usage_line import format_cost, usage_line
 
 
 class LineSource(Protocol):

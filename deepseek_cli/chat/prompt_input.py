@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import BinaryIO
 
-from .errors import InputDataError, UsageError
+from deepseek_cli.errors import InputDataError, UsageError
 
 MAX_INPUT_BYTES = 8 * 1024 * 1024
 _SECRET_NAMES = re.compile(

@@ -1,38 +1,46 @@
-"""Profiles: built-ins, config.toml, precedence and API key lookup.
+"""Profiles: the built-ins, and how one is resolved from the config file, environment and flags.
 
 Precedence, lowest to highest: built-in profiles < config file < environment
 (``DEEPSEEK_CLI_PROFILE``, ``DEEPSEEK_CLI_MODEL``) < command-line flags. Everything here is a
-pure function over dicts and an environment mapping, except reading the file and running
-``api_key_cmd``; that keeps the rules testable without a filesystem or a shell.
+pure function over dicts and an environment mapping, which keeps the rules testable without a
+filesystem.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import re
-import subprocess
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from .errors import ConfigError
-from .redaction import register_secret
+from deepseek_cli.errors import ConfigError
 
 Provider = Literal["dashscope", "deepseek", "openai"]
+
+
 PROVIDERS: tuple[str, ...] = ("dashscope", "deepseek", "openai")
+
+
 REGIONS: dict[str, tuple[str, str]] = {
     # region -> (host, human name). Keys are bound to the region that issued them.
     "intl": ("dashscope-intl.aliyuncs.com", "Singapore (intl)"),
     "cn": ("dashscope.aliyuncs.com", "Beijing (cn)"),
     "us": ("dashscope-us.aliyuncs.com", "Virginia (us)"),
 }
+
+
 DEEPSEEK_BASE_URL = "https://api.deepseek.com"
+
+
 DEFAULT_MODEL = "deepseek-v4-pro"
+
+
 DEFAULT_PROFILE = "intl"
+
+
 DEFAULT_KEY_ENV = {"dashscope": "DASHSCOPE_API_KEY", "deepseek": "DEEPSEEK_API_KEY"}
+
 
 BUILTIN_PROFILES: dict[str, dict[str, Any]] = {
     "intl": {"provider": "dashscope", "region": "intl", "api": "compatible"},
@@ -43,42 +51,6 @@ BUILTIN_PROFILES: dict[str, dict[str, Any]] = {
     "us-native": {"provider": "dashscope", "region": "us", "api": "native"},
     "deepseek": {"provider": "deepseek"},
     "local": {"provider": "openai", "base_url": "http://127.0.0.1:8000/v1", "model": "deepseek-r1"},
-}
-
-# Profile keys and the types their values must have.
-_NUMBER = (int, float)
-PROFILE_KEYS: dict[str, tuple[type, ...]] = {
-    "provider": (str,),
-    "region": (str,),
-    "api": (str,),
-    "base_url": (str,),
-    "model": (str,),
-    "api_key_env": (str,),
-    "api_key_cmd": (str,),
-    "api_key": (str,),
-    "thinking": (bool,),
-    "thinking_budget": (int,),
-    "reasoning_effort": (str,),
-    "temperature": _NUMBER,
-    "top_p": _NUMBER,
-    "max_tokens": (int,),
-    "system": (str,),
-    "search": (bool,),
-    "concurrency": (int,),
-    "rpm": (int,),
-    "tpm": (int,),
-    "max_attempts": (int,),
-    "extra_body": (dict,),
-    "currency": (str,),
-    "timeout": _NUMBER,
-    "connect_timeout": _NUMBER,
-    "first_token_timeout": _NUMBER,
-    "idle_timeout": _NUMBER,
-}
-TOP_LEVEL_KEYS: dict[str, tuple[type, ...]] = {
-    "default_profile": (str,),
-    "profiles": (dict,),
-    "log_prompts": (bool,),
 }
 
 
@@ -117,77 +89,6 @@ class Profile:
     @property
     def region_name(self) -> str | None:
         return REGIONS[self.region][1] if self.region in REGIONS else None
-
-
-@dataclass(frozen=True)
-class ApiKey:
-    value: str = field(repr=False)
-    source: str
-
-
-@dataclass(frozen=True)
-class ConfigFile:
-    path: Path
-    data: dict[str, Any]
-    private: bool  # False when group or others may read it
-    exists: bool
-
-
-_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
-
-
-def load_config_file(path: Path, *, required: bool = False) -> ConfigFile:
-    """Read and validate a config file. A missing default file is an empty config.
-
-    Errors name the path, line and column but never echo the file's text, which may hold a key.
-    """
-    try:
-        raw = path.read_bytes()
-        mode = path.stat().st_mode
-    except FileNotFoundError:
-        if required:
-            raise ConfigError(f"config file {path} does not exist") from None
-        return ConfigFile(path, {}, True, False)
-    except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as exc:
-        text = str(exc)
-        match = _TOML_POSITION.search(text)
-        where = f"{path}:{match.group(1)}:{match.group(2)}" if match else str(path)
-        reason = _TOML_POSITION.sub("", text) if match else text
-        raise ConfigError(
-            f"{where}: {reason[:1].lower()}{reason[1:]}", "fix the TOML syntax"
-        ) from None
-    validate_config(data, path)
-    return ConfigFile(path, data, (mode & 0o077) == 0, True)
-
-
-def _check_types(
-    table: Mapping[str, Any], schema: Mapping[str, tuple[type, ...]], where: str
-) -> None:
-    for key, value in table.items():
-        if key not in schema:
-            raise ConfigError(f"{where}: unknown key '{key}'", f"known keys: {', '.join(schema)}")
-        wanted = schema[key]
-        # bool is an int in Python; a number field must not accept true/false.
-        if isinstance(value, bool) and bool not in wanted:
-            wanted_names = "/".join(t.__name__ for t in wanted)
-            raise ConfigError(f"{where}: '{key}' must be {wanted_names}, not a boolean")
-        if not isinstance(value, wanted):
-            wanted_names = "/".join(t.__name__ for t in wanted)
-            raise ConfigError(f"{where}: '{key}' must be {wanted_names}")
-
-
-def validate_config(data: Mapping[str, Any], path: Path | str = "config") -> None:
-    _check_types(data, TOP_LEVEL_KEYS, str(path))
-    for name, table in data.get("profiles", {}).items():
-        if not isinstance(table, dict):
-            raise ConfigError(f"{path}: [profiles.{name}] must be a table")
-        _check_types(table, PROFILE_KEYS, f"{path} [profiles.{name}]")
 
 
 def profile_names(data: Mapping[str, Any]) -> list[str]:
@@ -257,6 +158,8 @@ REQUEST_DEFAULT_KEYS = (
     "system",
     "search",
 )
+
+
 BATCH_DEFAULT_KEYS = ("concurrency", "rpm", "tpm", "max_attempts")
 
 
@@ -313,55 +216,3 @@ def resolve_profile(
         currency=str(raw.get("currency", "USD")).upper(),
         timeouts=_timeouts(raw),
     )
-
-
-def _missing_key_hint(profile: Profile) -> str:
-    if profile.provider == "dashscope":
-        return (
-            f"set {profile.api_key_env} to a key from the {profile.region_name} region "
-            "(DashScope keys only work in the region that issued them)"
-        )
-    return f"set {profile.api_key_env} or api_key_cmd in the profile"
-
-
-def resolve_api_key(profile: Profile, env: Mapping[str, str], config: ConfigFile) -> ApiKey | None:
-    """Find the key: ``api_key_cmd``, else the env var, else ``api_key`` in a private file.
-
-    Returns ``None`` only for OpenAI-compatible profiles, where a local server needs no key.
-    """
-    key: ApiKey | None = None
-    if profile.api_key_cmd:
-        key = ApiKey(_run_key_command(profile), "api_key_cmd")
-    elif profile.api_key_env and env.get(profile.api_key_env):
-        key = ApiKey(env[profile.api_key_env].strip(), f"env {profile.api_key_env}")
-    elif profile.file_api_key:
-        if not config.private:
-            raise ConfigError(
-                f"{config.path} holds an API key but is readable by group or others",
-                f"run: chmod 600 {config.path}",
-            )
-        key = ApiKey(profile.file_api_key, f"config file {config.path}")
-    if key is not None:
-        register_secret(key.value)
-        return key
-    if profile.provider == "openai":
-        return None
-    raise ConfigError(f"no API key for profile '{profile.name}'", _missing_key_hint(profile))
-
-
-def _run_key_command(profile: Profile) -> str:
-    assert profile.api_key_cmd is not None
-    try:
-        done = subprocess.run(
-            profile.api_key_cmd, shell=True, capture_output=True, text=True, timeout=30, check=False
-        )
-    except subprocess.TimeoutExpired:
-        raise ConfigError(f"profile '{profile.name}': api_key_cmd timed out after 30 s") from None
-    value = done.stdout.strip()
-    if done.returncode != 0 or not value:
-        # Its output is never echoed: it may be a key.
-        raise ConfigError(
-            f"profile '{profile.name}': api_key_cmd failed (exit {done.returncode}, "
-            f"{'no output' if not value else 'output ignored'})"
-        )
-    return value

@@ -1,9 +1,4 @@
-"""Deadlines and retries around one backend stream.
-
-Three deadlines, because keep-alive comments must not keep a request alive forever: the
-connect and idle limits live in the HTTP client (a keep-alive re-arms the idle timer), while
-the first-token and total deadlines are enforced here on the events themselves, so a server
-that only sends ``: keep-alive`` still fails at the first-token deadline.
+"""Retries of one ask or chat request: bounded, with backoff, and only before output is shown.
 
 Retries are ours, not the SDKs' (theirs are off): bounded, exponential with jitter, honouring
 Retry-After, and only while nothing has been shown, because replaying a request whose answer
@@ -19,10 +14,11 @@ from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .backends import Backend
-from .config import Timeouts
-from .errors import ApiError, TimeoutExpired
-from .events import AnswerDelta, ChatRequest, Event, ThinkingDelta
+from deepseek_cli.backends import Backend
+from deepseek_cli.backends.deadlines import attempt_stream
+from deepseek_cli.config.profiles import Timeouts
+from deepseek_cli.errors import ApiError
+from deepseek_cli.events import AnswerDelta, ChatRequest, Event, ThinkingDelta
 
 
 @dataclass(frozen=True)
@@ -38,40 +34,6 @@ class RetryPolicy:
             return float(retry_after) if retry_after <= self.max_retry_after else None
         ceiling = min(self.base_delay * 2.0 ** (attempt - 1), self.max_delay)
         return ceiling * random.uniform(0.75, 1.0)
-
-
-async def attempt_stream(
-    backend: Backend, request: ChatRequest, params: dict[str, Any], timeouts: Timeouts
-) -> AsyncGenerator[Event, None]:
-    """One attempt, failing with :class:`TimeoutExpired` at the first-token or total deadline."""
-    loop = asyncio.get_running_loop()
-    start = loop.time()
-    total_at = start + timeouts.total
-    first_at = start + min(timeouts.first_token, timeouts.total)
-    got_token = False
-    events = backend.stream(request, params)
-    try:
-        while True:
-            deadline = total_at if got_token else first_at
-            try:
-                # The timeout covers only the wait for the next event, not our consumer's work.
-                async with asyncio.timeout_at(deadline):
-                    event = await events.__anext__()
-            except StopAsyncIteration:
-                return
-            except TimeoutError:
-                which = "total" if got_token else "first-token"
-                limit = timeouts.total if got_token else min(timeouts.first_token, timeouts.total)
-                raise TimeoutExpired(
-                    f"no {'end of answer' if got_token else 'first token'} within {limit:g} s "
-                    f"({which} deadline)",
-                    hint="raise --timeout, or try again later",
-                ) from None
-            if not got_token and isinstance(event, ThinkingDelta | AnswerDelta):
-                got_token = True
-            yield event
-    finally:
-        await events.aclose()
 
 
 class RetryingCall:

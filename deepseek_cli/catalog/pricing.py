@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from .catalog import ModelInfo, Price, ProviderInfo
-from .events import Usage
+from deepseek_cli.catalog.models import ModelInfo, Price, ProviderInfo
+from deepseek_cli.events import Usage
 
 
 @dataclass(frozen=True)
@@ -33,15 +33,37 @@ def is_peak(provider: ProviderInfo, when: datetime) -> bool:
     return any(start <= minute < end for start, end in provider.peak_hours)
 
 
+def current_prices(info: ModelInfo, when: datetime, currency: str | None = None) -> list[Price]:
+    """The entries in force at ``when``: per currency, all windows of the latest date (off-peak
+    first: it is the base price, peak the surcharge)."""
+    result: list[Price] = []
+    currencies = sorted({p.currency for p in info.prices})
+    for cur in currencies if currency is None else [currency]:
+        candidates = [p for p in info.prices if p.currency == cur and p.since <= when]
+        if not candidates:
+            continue
+        latest = max(p.since for p in candidates)
+        result += sorted(
+            (p for p in candidates if p.since == latest), key=lambda p: p.window != "off_peak"
+        )
+    return result
+
+
+def display_prices(info: ModelInfo, when: datetime, currency: str) -> list[Price]:
+    """Prices for a table: in ``currency`` when the catalog has it there, else in any currency."""
+    return current_prices(info, when, currency) or current_prices(info, when)
+
+
+def price_order(price: Price) -> tuple[datetime, str, bool]:
+    """Sort key of a price history: by date, currency, off-peak before peak."""
+    return (price.since, price.currency, price.window != "off_peak")
+
+
 def price_at(
     model: ModelInfo, provider: ProviderInfo | None, when: datetime, currency: str
 ) -> Price | None:
     """The price in force at ``when`` in ``currency``, honouring peak windows; else ``None``."""
-    candidates = [p for p in model.prices if p.currency == currency and p.since <= when]
-    if not candidates:
-        return None
-    latest = max(p.since for p in candidates)
-    current = [p for p in candidates if p.since == latest]
+    current = current_prices(model, when, currency)
     if any(p.window for p in current):
         window = "peak" if provider is not None and is_peak(provider, when) else "off_peak"
         current = [p for p in current if p.window == window]

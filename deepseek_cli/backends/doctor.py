@@ -25,10 +25,20 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from .catalog import load_catalog
-from .config import REGIONS, ApiKey, ConfigFile, Profile, load_config_file, resolve_profile
-from .errors import ApiError, AuthError, CliError, ConfigError, ExitCode, NetworkError, describe
-from .redaction import mask, redact
+from deepseek_cli.catalog.models import load_catalog
+from deepseek_cli.config.files import ConfigFile, load_config_file
+from deepseek_cli.config.keys import ApiKey
+from deepseek_cli.config.profiles import REGIONS, Profile, resolve_profile
+from deepseek_cli.errors import (
+    ApiError,
+    AuthError,
+    CliError,
+    ConfigError,
+    ExitCode,
+    NetworkError,
+    describe,
+)
+from deepseek_cli.redaction import mask, redact
 
 Status = Literal["ok", "warn", "fail", "skip"]
 
@@ -129,7 +139,7 @@ def run_checks(
         return [*checks, Check("key accepted", "skip", "no usable key")]
 
     ids: list[str] | None = None
-    from .model_listing import fetch_live_ids, listing_profile
+    from deepseek_cli.backends.listing import fetch_live_ids, listing_profile
 
     if listing_profile(profile) is None:
         checks.append(
@@ -162,7 +172,7 @@ def _config_check(config: ConfigFile) -> Check:
 def _key_check(
     profile: Profile, env: Mapping[str, str], config: ConfigFile
 ) -> tuple[ApiKey | None, Check]:
-    from .config import resolve_api_key
+    from deepseek_cli.config.keys import resolve_api_key
 
     try:
         key = resolve_api_key(profile, env, config)

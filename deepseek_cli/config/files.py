@@ -1,0 +1,121 @@
+"""The config file: reading ``config.toml`` and checking every key's name and type.
+
+A config that does not parse or validate stops the command with exit 78 and names the path,
+line and column, but never echoes the file's text, which may hold a key.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from deepseek_cli.errors import ConfigError
+
+# Profile keys and the types their values must have.
+_NUMBER = (int, float)
+
+
+PROFILE_KEYS: dict[str, tuple[type, ...]] = {
+    "provider": (str,),
+    "region": (str,),
+    "api": (str,),
+    "base_url": (str,),
+    "model": (str,),
+    "api_key_env": (str,),
+    "api_key_cmd": (str,),
+    "api_key": (str,),
+    "thinking": (bool,),
+    "thinking_budget": (int,),
+    "reasoning_effort": (str,),
+    "temperature": _NUMBER,
+    "top_p": _NUMBER,
+    "max_tokens": (int,),
+    "system": (str,),
+    "search": (bool,),
+    "concurrency": (int,),
+    "rpm": (int,),
+    "tpm": (int,),
+    "max_attempts": (int,),
+    "extra_body": (dict,),
+    "currency": (str,),
+    "timeout": _NUMBER,
+    "connect_timeout": _NUMBER,
+    "first_token_timeout": _NUMBER,
+    "idle_timeout": _NUMBER,
+}
+
+
+TOP_LEVEL_KEYS: dict[str, tuple[type, ...]] = {
+    "default_profile": (str,),
+    "profiles": (dict,),
+    "log_prompts": (bool,),
+}
+
+
+@dataclass(frozen=True)
+class ConfigFile:
+    path: Path
+    data: dict[str, Any]
+    private: bool  # False when group or others may read it
+    exists: bool
+
+
+_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
+
+
+def load_config_file(path: Path, *, required: bool = False) -> ConfigFile:
+    """Read and validate a config file. A missing default file is an empty config.
+
+    Errors name the path, line and column but never echo the file's text, which may hold a key.
+    """
+    try:
+        raw = path.read_bytes()
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        if required:
+            raise ConfigError(f"config file {path} does not exist") from None
+        return ConfigFile(path, {}, True, False)
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        text = str(exc)
+        match = _TOML_POSITION.search(text)
+        where = f"{path}:{match.group(1)}:{match.group(2)}" if match else str(path)
+        reason = _TOML_POSITION.sub("", text) if match else text
+        raise ConfigError(
+            f"{where}: {reason[:1].lower()}{reason[1:]}", "fix the TOML syntax"
+        ) from None
+    validate_config(data, path)
+    return ConfigFile(path, data, (mode & 0o077) == 0, True)
+
+
+def _check_types(
+    table: Mapping[str, Any], schema: Mapping[str, tuple[type, ...]], where: str
+) -> None:
+    for key, value in table.items():
+        if key not in schema:
+            raise ConfigError(f"{where}: unknown key '{key}'", f"known keys: {', '.join(schema)}")
+        wanted = schema[key]
+        # bool is an int in Python; a number field must not accept true/false.
+        if isinstance(value, bool) and bool not in wanted:
+            wanted_names = "/".join(t.__name__ for t in wanted)
+            raise ConfigError(f"{where}: '{key}' must be {wanted_names}, not a boolean")
+        if not isinstance(value, wanted):
+            wanted_names = "/".join(t.__name__ for t in wanted)
+            raise ConfigError(f"{where}: '{key}' must be {wanted_names}")
+
+
+def validate_config(data: Mapping[str, Any], path: Path | str = "config") -> None:
+    _check_types(data, TOP_LEVEL_KEYS, str(path))
+    for name, table in data.get("profiles", {}).items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: [profiles.{name}] must be a table")
+        _check_types(table, PROFILE_KEYS, f"{path} [profiles.{name}]")
