@@ -164,7 +164,7 @@ class TruncatedError(ApiError):
     retryable = True
 
 
-def describe(exc: CliError) -> str:
+def error_line(exc: CliError) -> str:
     """The one-line message for an expected failure: what, the provider's words, the hint."""
     if isinstance(exc, ApiError):
         details = [str(x) for x in (f"HTTP {exc.status}" if exc.status else None, exc.code) if x]

@@ -252,7 +252,7 @@ def test_show_unknown_model_suggests_and_exits_2(cli):
 
 
 def test_a_closed_pipe_ends_quietly():
-    from deepseek_cli.render.tables import emit
+    from deepseek_cli.render.stdout import emit
 
     read_end, write_end = os.pipe()
     os.close(read_end)

@@ -36,7 +36,7 @@ from deepseek_cli.errors import (
     ConfigError,
     ExitCode,
     NetworkError,
-    describe,
+    error_line,
 )
 from deepseek_cli.redaction import mask, redact
 
@@ -61,8 +61,8 @@ class DoctorFailed(CliError):
         self.exit_code = first.error.exit_code if first.error else ExitCode.INTERNAL
 
 
-def _describe(exc: CliError) -> str:
-    return redact(describe(exc))
+def _failure_text(exc: CliError) -> str:
+    return redact(error_line(exc))
 
 
 def _region_hint(profile: Profile) -> str:
@@ -93,13 +93,13 @@ def check_host(profile: Profile) -> Check:
             pass
     except socket.gaierror as exc:
         error = NetworkError(f"cannot resolve {host}: {exc.strerror}", hint="check DNS/network")
-        return Check("host", "fail", _describe(error), error)
+        return Check("host", "fail", _failure_text(error), error)
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         error = NetworkError(f"cannot connect to {host}:{port}: {reason}")
         if profile.provider == "openai":
             error.hint = "is the local server running?"
-        return Check("host", "fail", _describe(error), error)
+        return Check("host", "fail", _failure_text(error), error)
     took = (time.monotonic() - started) * 1000
     return Check("host", "ok", f"{host}:{port} accepts connections ({took:.0f} ms)")
 
@@ -116,13 +116,13 @@ def run_checks(
     try:
         config = load_config_file(path, required=explicit)
     except ConfigError as exc:
-        return [Check("config", "fail", _describe(exc), exc)]
+        return [Check("config", "fail", _failure_text(exc), exc)]
     checks.append(_config_check(config))
 
     try:
         profile = resolve_profile(config.data, env, profile=profile_name, model=model)
     except ConfigError as exc:
-        return [*checks, Check("profile", "fail", _describe(exc), exc)]
+        return [*checks, Check("profile", "fail", _failure_text(exc), exc)]
     where = f"{profile.provider}"
     if profile.region:
         where += f", {profile.region_name}"
@@ -152,9 +152,9 @@ def run_checks(
         except AuthError as exc:
             if profile.provider == "dashscope" and exc.status == 401:
                 exc.hint = _region_hint(profile)
-            checks.append(Check("key accepted", "fail", _describe(exc), exc))
+            checks.append(Check("key accepted", "fail", _failure_text(exc), exc))
         except ApiError as exc:
-            checks.append(Check("key accepted", "fail", _describe(exc), exc))
+            checks.append(Check("key accepted", "fail", _failure_text(exc), exc))
     checks.append(_model_check(profile, ids))
     return checks
 
@@ -177,7 +177,7 @@ def _key_check(
     try:
         key = resolve_api_key(profile, env, config)
     except ConfigError as exc:
-        return None, Check("key", "fail", _describe(exc), exc)
+        return None, Check("key", "fail", _failure_text(exc), exc)
     if key is None:
         return None, Check("key", "ok", "none (a local OpenAI-compatible server needs none)")
     return key, Check("key", "ok", f"{mask(key.value)} from {key.source}")

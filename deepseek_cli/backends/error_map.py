@@ -11,11 +11,8 @@ rest.
 
 from __future__ import annotations
 
-import email.utils
 import re
 import ssl
-import time
-from collections.abc import Mapping
 
 from deepseek_cli.errors import (
     ApiError,
@@ -96,26 +93,6 @@ def tls_failure(exc: BaseException, host: str) -> TlsError | None:
             )
         seen = seen.__cause__ or seen.__context__
     return None
-
-
-def parse_retry_after(headers: Mapping[str, str] | None) -> float | None:
-    """Seconds to wait from ``retry-after-ms`` or ``retry-after`` (seconds or HTTP date)."""
-    if not headers:
-        return None
-    lowered = {k.lower(): v for k, v in headers.items()}
-    if "retry-after-ms" in lowered:
-        try:
-            return max(float(lowered["retry-after-ms"]) / 1000, 0.0)
-        except ValueError:
-            pass
-    value = lowered.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        when = email.utils.parsedate_to_datetime(value) if value else None
-        return None if when is None else max(when.timestamp() - time.time(), 0.0)
 
 
 def map_error(

@@ -18,7 +18,8 @@ from collections.abc import AsyncGenerator, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from deepseek_cli.backends.error_map import map_error, parse_retry_after, tls_failure
+from deepseek_cli.backends.backoff import parse_retry_after
+from deepseek_cli.backends.error_map import map_error, tls_failure
 from deepseek_cli.config.profiles import Profile, api_root
 from deepseek_cli.errors import ApiError, NetworkError, TimeoutExpired, TruncatedError
 from deepseek_cli.events import AnswerDelta, ChatRequest, Event, Finished, ThinkingDelta, Usage

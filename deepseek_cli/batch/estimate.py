@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from deepseek_cli.batch.input import MAX_LINE_BYTES, InputSource, Spec, iter_lines, scan
+from deepseek_cli.batch.input import MAX_LINE_BYTES, InputSource, RequestLine, iter_lines, scan
 from deepseek_cli.batch.planner import Planner
 from deepseek_cli.batch.tokens import prompt_tokens
 from deepseek_cli.catalog.pricing import cost_of
@@ -67,7 +67,7 @@ def estimate(
         planner = Planner(settings, say.notice)
         models: dict[str, ModelEstimate] = {}
         for parsed in iter_lines(source, found, max_line_bytes):
-            if not isinstance(parsed, Spec):
+            if not isinstance(parsed, RequestLine):
                 continue
             try:
                 planned = planner.plan(parsed)

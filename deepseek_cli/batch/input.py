@@ -63,7 +63,7 @@ _DROPPED_BODY_KEYS = frozenset({"stream", "stream_options", "messages"})
 
 
 @dataclass(slots=True)
-class Spec:
+class RequestLine:
     """One valid input line: the messages and the options the line sets itself."""
 
     id: str
@@ -92,7 +92,7 @@ class BadLine:
     message: str
     id: str | None = None
 
-    def describe(self, name: str) -> str:
+    def located(self, name: str) -> str:
         return f"{name}:{self.line}: {self.message}"
 
 
@@ -162,7 +162,7 @@ def read_lines(fh: Any, limit: int) -> Iterator[tuple[int, bytes | None]]:
 # Parsing one line
 
 
-def parse_line(lineno: int, raw: bytes | None, limit: int) -> Spec | BadLine | None:
+def parse_line(lineno: int, raw: bytes | None, limit: int) -> RequestLine | BadLine | None:
     """A valid line, a bad line, or ``None`` for a blank line."""
     if raw is None:
         return BadLine(lineno, "line_too_long", f"line exceeds {_size(limit)}")
@@ -197,7 +197,7 @@ def parse_line(lineno: int, raw: bytes | None, limit: int) -> Spec | BadLine | N
             messages, overrides = _parse_simple_line(obj)
     except _Invalid as exc:
         return BadLine(lineno, exc.code, f"{exc.message} (id {line_id!r})", line_id)
-    return Spec(line_id, lineno, messages, overrides)
+    return RequestLine(line_id, lineno, messages, overrides)
 
 
 def _size(limit: int) -> str:
@@ -404,7 +404,7 @@ def scan(source: InputSource, limit: int = MAX_LINE_BYTES) -> InputScan:
                 result.blank_lines += 1
             elif isinstance(parsed, BadLine):
                 result.bad_lines += 1
-                result.note(lineno, parsed.describe(source.name))
+                result.note(lineno, parsed.located(source.name))
             elif parsed.id in result.pending:
                 result.bad_lines += 1
                 duplicated.add(parsed.id)
@@ -430,7 +430,7 @@ def _lines_of(source: InputSource, limit: int, ids: set[str]) -> dict[str, list[
     with source.open() as fh:
         for lineno, raw in read_lines(fh, limit):
             parsed = parse_line(lineno, raw, limit)
-            if isinstance(parsed, Spec) and parsed.id in ids:
+            if isinstance(parsed, RequestLine) and parsed.id in ids:
                 lines = where.setdefault(parsed.id, [])
                 if len(lines) < 6:
                     lines.append(lineno)
@@ -456,7 +456,7 @@ def iter_lines(
     scan_result: InputScan,
     limit: int = MAX_LINE_BYTES,
     skip: Callable[[str], bool] | None = None,
-) -> Iterator[Spec | BadLine]:
+) -> Iterator[RequestLine | BadLine]:
     """Non-blank lines in order; a repeated id comes back as a ``duplicate_id`` bad line.
 
     ``skip(id)`` true means the caller has no use for that line (already done): when the
@@ -474,7 +474,7 @@ def iter_lines(
             parsed = parse_line(lineno, raw, limit)
             if parsed is None:
                 continue
-            if isinstance(parsed, Spec) and parsed.id in duplicates:
+            if isinstance(parsed, RequestLine) and parsed.id in duplicates:
                 first = duplicates[parsed.id]
                 if lineno != first:
                     yield BadLine(

@@ -98,10 +98,9 @@ def default_output(input_path: str) -> Path:
 def batch_timeouts(settings: Settings) -> Timeouts:
     """The profile's deadlines, with batch's longer defaults where nothing was configured."""
     timeouts = settings.profile.timeouts
-    raw = settings.config.data.get("profiles", {}).get(settings.profile.name, {})
-    if settings.flags.timeout is None and "timeout" not in raw:
+    if "total" not in timeouts.chosen:
         timeouts = dataclasses.replace(timeouts, total=BATCH_TOTAL_TIMEOUT)
-        if "first_token_timeout" not in raw:
+        if "first_token" not in timeouts.chosen:
             timeouts = dataclasses.replace(timeouts, first_token=BATCH_FIRST_TOKEN_TIMEOUT)
     return timeouts
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from deepseek_cli.backends.params import plan_request
-from deepseek_cli.batch.input import Spec
+from deepseek_cli.batch.input import RequestLine
 from deepseek_cli.batch.tokens import prompt_tokens
 from deepseek_cli.catalog.models import ModelInfo, Price, load_catalog
 from deepseek_cli.catalog.pricing import Cost, cost_of, price_at
@@ -67,7 +67,7 @@ class Planner:
                 self.say_once(line)
         return self._infos[model]
 
-    def plan(self, spec: Spec) -> Planned:
+    def plan(self, spec: RequestLine) -> Planned:
         """The request for ``spec`` (non-streaming; the scheduler decides per attempt).
 
         Raises ``UsageError`` for a line the provider cannot take (e.g. prefix completion

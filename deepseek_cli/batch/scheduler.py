@@ -54,7 +54,7 @@ from deepseek_cli.backends import Backend
 from deepseek_cli.backends.deadlines import attempt_stream
 from deepseek_cli.backends.error_map import clean_message
 from deepseek_cli.batch import records
-from deepseek_cli.batch.input import BadLine, Spec
+from deepseek_cli.batch.input import BadLine, RequestLine
 from deepseek_cli.batch.ledger_feed import LedgerFeed
 from deepseek_cli.batch.limits import Gate, Limits, TokenSlot
 from deepseek_cli.batch.planner import Planned, Planner
@@ -95,7 +95,7 @@ class JobOptions:
 
 @dataclass(slots=True)
 class Item:
-    spec: Spec
+    spec: RequestLine
     planned: Planned
     tokens: int
     attempts: int = 0
@@ -116,7 +116,7 @@ class Job:
         backend: Backend,
         options: JobOptions,
         files: OutputFiles,
-        lines: Iterator[Spec | BadLine],
+        lines: Iterator[RequestLine | BadLine],
         pending: set[str],
         recorded_lines: set[int],
         planner: Planner,
@@ -512,25 +512,22 @@ class Job:
         cost: Any,
         error: ApiError | None = None,
     ) -> None:
-        usage = reply.usage
         profile = self.settings.profile
-        log = self.settings.log_prompts
         self.feed.put(
-            ledger.LedgerRow(
+            ledger.call_row(
                 command="batch",
                 profile=profile.name,
                 provider=profile.provider,
                 region=profile.region,
                 model=item.model,
                 outcome=outcome,
-                **ledger.usage_fields(usage, cost),
-                latency_ms=reply.latency_ms,
-                ttft_ms=reply.ttft_ms,
-                request_id=reply.request_id or (error.request_id if error else None),
+                reply=reply,
+                cost=cost,
                 attempts=item.attempts,
+                log_prompts=self.settings.log_prompts,
+                prompt=item.spec.prompt_text,
+                request_id=reply.request_id or (error.request_id if error else None),
                 batch_id=self.batch_id,
-                prompt=item.spec.prompt_text if log else None,
-                answer=reply.answer if log and outcome == "ok" else None,
             )
         )
 

@@ -6,16 +6,17 @@ Prices are per 1M tokens; ``prices`` holds the entries in force at the given mom
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from deepseek_cli.catalog.models import ModelInfo, Price
 from deepseek_cli.catalog.pricing import current_prices, price_order
+from deepseek_cli.timestamps import utc_iso
 
 
 def _price_json(price: Price) -> dict[str, Any]:
     return {
-        "since": price.since.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "since": utc_iso(price.since),
         "currency": price.currency,
         "window": price.window,
         "cache_hit": price.cache_hit,

@@ -1,13 +1,16 @@
-"""Turns token usage into money using the catalog's dated price table.
+"""Turns token usage into money using the catalog's dated price table, and adds money up.
 
 DeepSeek bills cached input, uncached input and output at different prices, with peak and
 off-peak windows in Beijing time since 2026-08-16; the price that applies is the one in force
 at the moment of the call. A missing price is unknown and stays ``None``: never guessed.
+
+Sums follow one rule everywhere (:class:`Spend`): amounts stay split by currency (adding
+dollars to yuan means nothing), and calls without a price are counted apart, never as zero.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from deepseek_cli.catalog.models import ModelInfo, Price, ProviderInfo
@@ -21,6 +24,40 @@ class Cost:
 
     def to_json(self) -> dict[str, object]:
         return {"amount": round(self.amount, 8), "currency": self.currency}
+
+
+@dataclass
+class Spend:
+    """Money over many calls: a sum per currency, and how many calls had no price."""
+
+    amounts: dict[str, float] = field(default_factory=dict)
+    unpriced: int = 0
+
+    def add(self, cost: Cost | None) -> None:
+        if cost is None:
+            self.unpriced += 1
+        else:
+            self.amounts[cost.currency] = self.amounts.get(cost.currency, 0.0) + cost.amount
+
+    def merge(self, other: Spend) -> None:
+        for currency, amount in other.amounts.items():
+            self.amounts[currency] = self.amounts.get(currency, 0.0) + amount
+        self.unpriced += other.unpriced
+
+    def total(self) -> Cost | None:
+        """The one total, when every call was priced and in the same currency; else ``None``
+        (a partial sum passed off as the total would be a guess)."""
+        if self.unpriced or len(self.amounts) != 1:
+            return None
+        ((currency, amount),) = self.amounts.items()
+        return Cost(amount, currency)
+
+    def total_json(self) -> dict[str, object] | None:
+        total = self.total()
+        return total.to_json() if total else None
+
+    def amounts_json(self) -> dict[str, float]:
+        return {k: round(v, 8) for k, v in sorted(self.amounts.items())}
 
 
 def is_peak(provider: ProviderInfo, when: datetime) -> bool:

@@ -18,17 +18,18 @@ from pathlib import Path
 from typing import Protocol
 
 from deepseek_cli.catalog.models import EFFORT_LEVELS
-from deepseek_cli.catalog.pricing import Cost
+from deepseek_cli.catalog.pricing import Cost, Spend
 from deepseek_cli.chat import prompt_input, sessions
 from deepseek_cli.chat.sessions import Session, Turn
 from deepseek_cli.chat.turn import announce, cost_for, run_once
 from deepseek_cli.config import settings as settings_module
 from deepseek_cli.config.settings import RequestFlags, Settings
 from deepseek_cli.conversation import Reply, build_messages
-from deepseek_cli.errors import CliError, ExitCode, describe
+from deepseek_cli.errors import CliError, ExitCode, error_line
 from deepseek_cli.render import Renderer
 from deepseek_cli.render import stderr as say
-from deepseek_cli.render.usage_line import format_cost, usage_line
+from deepseek_cli.render.numbers import spend_text
+from deepseek_cli.render.usage_line import usage_line
 
 
 class LineSource(Protocol):
@@ -88,7 +89,7 @@ class Repl:
         try:
             resolved = settings_module.load(candidate, self.env)
         except CliError as exc:
-            say.error(describe(exc))
+            say.error(error_line(exc))
             return False
         self.flags, self._settings = candidate, resolved
         return True
@@ -190,7 +191,7 @@ class Repl:
             say.dim(usage_line(reply, cost))
 
     def _failed(self, exc: CliError, prompt: str) -> None:
-        say.error(describe(exc))
+        say.error(error_line(exc))
         self.last_failure = exc.exit_code
         self.failed_prompt = prompt
 
@@ -347,7 +348,7 @@ def _file(repl: Repl, args: str) -> None:
         path = Path(words[0]).expanduser()
         repl.attachments.append((path, prompt_input.read_attachment(path)))
     except (ValueError, CliError) as exc:
-        say.warning(describe(exc) if isinstance(exc, CliError) else str(exc))
+        say.warning(error_line(exc) if isinstance(exc, CliError) else str(exc))
         return
     if len(words) > 1:
         repl.send(" ".join(words[1:]))
@@ -360,7 +361,7 @@ def _save(repl: Repl, args: str) -> None:
         try:
             repl.session.name = sessions.check_name(args)
         except CliError as exc:
-            say.warning(describe(exc))
+            say.warning(error_line(exc))
             return
     repl.save()
     say.notice(f"saved as session {repl.session.name}")
@@ -373,7 +374,7 @@ def _load(repl: Repl, args: str) -> None:
     try:
         loaded = sessions.load(repl.env, args)
     except CliError as exc:
-        say.warning(describe(exc))
+        say.warning(error_line(exc))
         return
     if loaded is None:
         say.warning(f"no session named {args}")
@@ -400,25 +401,18 @@ def _sessions(repl: Repl, args: str) -> None:
 
 def _usage(repl: Repl, args: str) -> None:
     totals = {"input_tokens": 0, "cached_tokens": 0, "output_tokens": 0, "reasoning_tokens": 0}
-    money: dict[str, float] = {}
-    unknown = 0
+    spend = Spend()
     for turn in repl.session.turns:
         for key in totals:
             totals[key] += (turn.usage or {}).get(key, 0)
-        if turn.cost:
-            money[turn.cost["currency"]] = money.get(turn.cost["currency"], 0) + turn.cost["amount"]
-        else:
-            unknown += 1
-    costs = [format_cost(Cost(amount, currency)) for currency, amount in sorted(money.items())]
-    if unknown:
-        costs.append(f"{unknown} turn{'s' if unknown > 1 else ''} cost unknown")
+        spend.add(Cost(turn.cost["amount"], turn.cost["currency"]) if turn.cost else None)
     say.write_line(
         "plain",
         f"session {repl.session.name}: {len(repl.session.turns)} "
         f"turn{'' if len(repl.session.turns) == 1 else 's'} · "
         f"{totals['input_tokens']} in · {totals['cached_tokens']} cached · "
         f"{totals['output_tokens']} out · {totals['reasoning_tokens']} reasoning · "
-        + (" + ".join(costs) if costs else "no cost"),
+        + spend_text(spend, "turn", empty="no cost"),
     )
 
 

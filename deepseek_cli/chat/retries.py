@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from deepseek_cli.backends import Backend
+from deepseek_cli.backends.backoff import backoff_delay
 from deepseek_cli.backends.deadlines import attempt_stream
 from deepseek_cli.config.profiles import Timeouts
 from deepseek_cli.errors import ApiError
@@ -32,8 +32,7 @@ class RetryPolicy:
         """Seconds before attempt ``attempt + 1``; ``None`` when the server asks too much."""
         if retry_after is not None:
             return float(retry_after) if retry_after <= self.max_retry_after else None
-        ceiling = min(self.base_delay * 2.0 ** (attempt - 1), self.max_delay)
-        return ceiling * random.uniform(0.75, 1.0)
+        return backoff_delay(attempt, self.base_delay, self.max_delay, jitter=0.25)
 
 
 class RetryingCall:

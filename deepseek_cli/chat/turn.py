@@ -65,22 +65,20 @@ def record_usage(
     batch_id: str | None = None,
 ) -> None:
     """Append the ledger row; a ledger failure warns and never fails the user's answer."""
-    reply, usage, profile = outcome.reply, outcome.reply.usage, settings.profile
-    row = ledger.LedgerRow(
+    profile = settings.profile
+    row = ledger.call_row(
         command=command,
         profile=profile.name,
         provider=profile.provider,
         region=profile.region,
         model=profile.model,
         outcome=outcome.status,
-        **ledger.usage_fields(usage, outcome.cost),
-        latency_ms=reply.latency_ms,
-        ttft_ms=reply.ttft_ms,
-        request_id=reply.request_id,
+        reply=outcome.reply,
+        cost=outcome.cost,
         attempts=outcome.attempts,
+        log_prompts=settings.log_prompts,
+        prompt=prompt,
         batch_id=batch_id,
-        prompt=prompt if settings.log_prompts else None,
-        answer=reply.answer if settings.log_prompts else None,
     )
     try:
         ledger.record(settings.ledger_path, row)

@@ -17,7 +17,7 @@ from typing import ParamSpec, TypeVar
 
 import typer
 
-from deepseek_cli.errors import CliError, ExitCode, Terminated, describe
+from deepseek_cli.errors import CliError, ExitCode, Terminated, error_line
 from deepseek_cli.redaction import redact
 from deepseek_cli.render import stderr
 
@@ -48,7 +48,7 @@ def guarded(func: Callable[P, R]) -> Callable[P, R]:
         except CliError as exc:
             if debug:
                 _print_traceback(exc)
-            stderr.error(describe(exc))
+            stderr.error(error_line(exc))
             raise typer.Exit(int(exc.exit_code)) from None
         except KeyboardInterrupt:
             stderr.notice("interrupted")

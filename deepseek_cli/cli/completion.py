@@ -92,6 +92,6 @@ def completion(
     shell: Annotated[Shell, typer.Argument(metavar="SHELL", help="bash, zsh or fish.")],
 ) -> None:
     """Print the shell completion script (profiles and models complete dynamically)."""
-    from deepseek_cli.render.tables import emit
+    from deepseek_cli.render.stdout import emit
 
     emit(script(shell.value))

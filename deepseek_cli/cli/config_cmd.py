@@ -47,7 +47,7 @@ def _config_path(config: Path | None) -> tuple[Path, bool]:
 def _dump(data: object) -> None:
     import json
 
-    from deepseek_cli.render.tables import emit
+    from deepseek_cli.render.stdout import emit
 
     emit(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
@@ -70,7 +70,8 @@ def path(
 ) -> None:
     """Print the config file's path (it may not exist yet)."""
     from deepseek_cli.config import paths
-    from deepseek_cli.render.tables import emit, fields_text
+    from deepseek_cli.render.stdout import emit
+    from deepseek_cli.render.tables import fields_text
 
     file, _ = _config_path(config)
     if not all_paths:
@@ -111,7 +112,8 @@ def show(
     from deepseek_cli.config import view as config_view
     from deepseek_cli.config.files import load_config_file
     from deepseek_cli.config.profiles import resolve_profile
-    from deepseek_cli.render.tables import emit, fields_text
+    from deepseek_cli.render.stdout import emit
+    from deepseek_cli.render.tables import fields_text
 
     file, explicit = _config_path(config)
     loaded = load_config_file(file, required=explicit)
@@ -213,7 +215,7 @@ def init(
     """Write a commented starting config.toml (0600, atomically); never overwrites silently."""
     from deepseek_cli.config.edit import init_config
     from deepseek_cli.render import stderr as say
-    from deepseek_cli.render.tables import emit
+    from deepseek_cli.render.stdout import emit
 
     file, _ = _config_path(config)
     backup = init_config(file, default_profile=default_profile, force=force)
@@ -277,7 +279,7 @@ def set_(
     from deepseek_cli.config.edit import coerce, parse_key, set_value
     from deepseek_cli.errors import UsageError
     from deepseek_cli.redaction import mask, register_secret
-    from deepseek_cli.render.tables import emit
+    from deepseek_cli.render.stdout import emit
 
     setting = parse_key(key)
     if unset == (value is not None):
@@ -351,7 +353,7 @@ def doctor(
     """Check a profile end to end: key present, host reachable, key accepted, region."""
     from deepseek_cli.backends.doctor import DoctorFailed, run_checks
     from deepseek_cli.render.stderr import use_color
-    from deepseek_cli.render.tables import emit
+    from deepseek_cli.render.stdout import emit
 
     file, explicit = _config_path(config)
     checks = run_checks(os.environ, file, explicit=explicit, profile_name=profile, model=model)

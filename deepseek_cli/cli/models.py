@@ -52,7 +52,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a t
 def _dump(data: Any) -> None:
     import json
 
-    from deepseek_cli.render.tables import emit
+    from deepseek_cli.render.stdout import emit
 
     emit(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
@@ -135,6 +135,7 @@ def _print_catalog(
     from deepseek_cli.catalog.pricing import display_prices
     from deepseek_cli.render import model_text as mt
     from deepseek_cli.render import stdout_is_terminal
+    from deepseek_cli.render.numbers import tokens_short
     from deepseek_cli.render.tables import Column, print_table
 
     now = datetime.now(UTC)
@@ -172,7 +173,7 @@ def _print_catalog(
                 *([m.provider] if all_providers else []),
                 m.id,
                 mt.thinking_text(m),
-                mt.tokens_short(m.context),
+                tokens_short(m.context),
                 *mt.limit_cells(m, compact=compact),
                 mt.features_cell(m, compact=compact),
                 price,
@@ -237,7 +238,8 @@ def show(
     from deepseek_cli.config.view import load_profile
     from deepseek_cli.errors import UsageError
     from deepseek_cli.render import model_text as mt
-    from deepseek_cli.render.tables import Column, emit, fields_text, plain_table
+    from deepseek_cli.render.stdout import emit
+    from deepseek_cli.render.tables import Column, fields_text, plain_table
 
     _, prof = load_profile(os.environ, config, profile=profile)
     catalog = load_catalog()

@@ -145,14 +145,14 @@ def usage(
     if json_output:
         import json
 
-        from deepseek_cli.render.tables import emit
+        from deepseek_cli.render.stdout import emit
 
         emit(json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n")
         return
     if csv_output:
         import io
 
-        from deepseek_cli.render.tables import emit
+        from deepseek_cli.render.stdout import emit
 
         buffer = io.StringIO()
         reports.write_csv(report, buffer)
@@ -169,20 +169,8 @@ def _local(moment: datetime | None) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else "now"
 
 
-def _cost_text(totals: Totals) -> str:
-    from deepseek_cli.catalog.pricing import Cost
-    from deepseek_cli.render.usage_line import format_cost
-
-    parts = [format_cost(Cost(v, k)) for k, v in sorted(totals.cost.items())]
-    if totals.unpriced_calls:
-        unknown = (
-            f"unknown ({totals.unpriced_calls} call{'s' if totals.unpriced_calls > 1 else ''})"
-        )
-        parts.append(unknown)
-    return " + ".join(parts) if parts else "0"
-
-
 def _print_report(report: Report) -> None:
+    from deepseek_cli.render.numbers import spend_text
     from deepseek_cli.render.tables import Column, print_table
 
     columns = [
@@ -205,7 +193,7 @@ def _print_report(report: Report) -> None:
             f"{t.cached_tokens:,}",
             f"{t.output_tokens:,}",
             f"{t.reasoning_tokens:,}",
-            _cost_text(t),
+            spend_text(t.spend),
         ]
 
     rows = [cells(key, t) for key, t in report.groups]
@@ -239,7 +227,7 @@ def balance(
     from deepseek_cli.config.view import load_profile
     from deepseek_cli.errors import UsageError
     from deepseek_cli.render import stderr as say
-    from deepseek_cli.render.tables import emit
+    from deepseek_cli.render.stdout import emit
 
     loaded, prof = load_profile(os.environ, config, profile=profile)
     if (reason := account.no_balance_reason(prof)) is not None:

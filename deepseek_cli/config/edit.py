@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
-import os
 import stat
 import tomllib
 from collections.abc import Iterator, Mapping
@@ -40,7 +39,8 @@ from deepseek_cli.config.files import (
 )
 from deepseek_cli.config.profiles import BUILTIN_PROFILES, DEFAULT_PROFILE, resolve_profile
 from deepseek_cli.errors import CliError, ConfigError, UsageError
-from deepseek_cli.safefile import ensure_private_dir, write_atomic
+from deepseek_cli.safefile import link_target, write_atomic
+from deepseek_cli.safefile import locked as safe_locked
 
 INIT_TEMPLATE = """\
 # deepseek-cli configuration, written by `deepseek config init` on {today}.
@@ -93,31 +93,16 @@ def init_text(default_profile: str = DEFAULT_PROFILE, today: date | None = None)
     )
 
 
-def _target(path: Path) -> Path:
-    return path.resolve() if path.is_symlink() else path
-
-
 @contextlib.contextmanager
 def locked(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock for a read-modify-write of ``path`` (POSIX; elsewhere a no-op)."""
-    target = _target(path)
-    ensure_private_dir(target.parent)
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        yield
-        return
-    lock_path = target.parent / f".{target.name}.lock"
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    """Hold an exclusive lock for a read-modify-write of ``path``."""
+    target = link_target(path)
+    with safe_locked(target.parent / f".{target.name}.lock"):
         # Every writer of this file holds the lock while its temp file exists, so any temp
-        # file seen now was left by a crash (safefile.write_atomic names them like this).
+        # file seen now was left by a crash (safefile.AtomicWriter names them like this).
         for stale in target.parent.glob(f".{target.name}.*.tmp"):
             stale.unlink(missing_ok=True)
         yield
-    finally:
-        os.close(fd)  # closing releases the lock
 
 
 def init_config(path: Path, *, default_profile: str, force: bool) -> Path | None:
@@ -137,7 +122,7 @@ def init_config(path: Path, *, default_profile: str, force: bool) -> Path | None
                     f"{path} already exists",
                     "use --force to replace it (the old file is kept as a .bak beside it)",
                 )
-            target = _target(path)
+            target = link_target(path)
             if target.exists():
                 backup = target.with_name(target.name + ".bak")
                 # The old file may hold a key: the backup is private whatever its mode was.
@@ -256,7 +241,7 @@ def set_value(path: Path, setting: Setting, value: Any, *, unset: bool = False) 
             # Parses and validates; a broken file stops here (exit 78) and is left as it is.
             config = load_config_file(path, required=True)
             text = path.read_bytes().decode("utf-8")
-            mode = stat.S_IMODE(_target(path).stat().st_mode)
+            mode = stat.S_IMODE(link_target(path).stat().st_mode)
             data = config.data
         else:
             text, mode, data = "", 0o600, {}

@@ -62,6 +62,9 @@ class Timeouts:
     idle: float = 120.0
     first_token: float = 660.0  # DeepSeek closes queued requests after 10 minutes
     total: float = 600.0
+    # The deadlines the user chose (config or --timeout), which a command must not replace
+    # with longer defaults of its own (batch has some).
+    chosen: frozenset[Literal["total", "first_token"]] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -140,11 +143,17 @@ def derive_base_url(provider: str, region: str | None, api: str) -> str:
 def _timeouts(raw: Mapping[str, Any]) -> Timeouts:
     base = Timeouts()
     total = float(raw.get("timeout", base.total))
+    chosen: set[Literal["total", "first_token"]] = set()
+    if "timeout" in raw:
+        chosen.add("total")
+    if "first_token_timeout" in raw:
+        chosen.add("first_token")
     return Timeouts(
         connect=float(raw.get("connect_timeout", base.connect)),
         idle=float(raw.get("idle_timeout", base.idle)),
         first_token=float(raw.get("first_token_timeout", min(base.first_token, total))),
         total=total,
+        chosen=frozenset(chosen),
     )
 
 

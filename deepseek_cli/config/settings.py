@@ -125,7 +125,10 @@ def load(flags: RequestFlags, env: Mapping[str, str], *, need_key: bool = True) 
         profile = dataclasses.replace(
             profile,
             timeouts=dataclasses.replace(
-                t, total=flags.timeout, first_token=min(t.first_token, flags.timeout)
+                t,
+                total=flags.timeout,
+                first_token=min(t.first_token, flags.timeout),
+                chosen=t.chosen | {"total"},
             ),
         )
     catalog = load_catalog()

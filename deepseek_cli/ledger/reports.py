@@ -11,7 +11,7 @@ currency; adding dollars to yuan means nothing.
 Token columns follow the providers' usage objects: input includes the cached (cache-hit)
 input tokens, and output includes the reasoning tokens.
 
-Times: the ledger stores UTC ISO timestamps written by ``ledger.now_iso``, so range filters are
+Times: the ledger stores UTC ISO timestamps written by ``store.ledger_time``, so range filters are
 string comparisons that use the ``ts`` index. ``--by day`` groups by the local calendar day
 (SQLite's ``'localtime'``, which follows ``TZ`` like Python does), and a bare date in
 ``--since``/``--until`` means local midnight, because that is the day a person means.
@@ -24,10 +24,11 @@ import re
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from deepseek_cli.catalog.pricing import Spend
 from deepseek_cli.errors import InputDataError, UsageError
 from deepseek_cli.ledger import store as ledger
 
@@ -67,7 +68,7 @@ def parse_when(text: str, *, now: datetime, end: bool = False) -> datetime | Non
     except ValueError:
         pass
     try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(text.strip())
     except ValueError:
         raise UsageError(
             f"cannot read the time '{text}'",
@@ -82,11 +83,6 @@ def _day_bound(day: date, end: bool) -> datetime:
     return datetime(day.year, day.month, day.day).astimezone()
 
 
-def _iso(moment: datetime) -> str:
-    # The exact format ledger.now_iso writes, so string order is time order.
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
-
-
 @dataclass
 class Totals:
     calls: int = 0
@@ -95,8 +91,7 @@ class Totals:
     cached_tokens: int = 0
     output_tokens: int = 0
     reasoning_tokens: int = 0
-    cost: dict[str, float] = field(default_factory=dict)
-    unpriced_calls: int = 0
+    spend: Spend = field(default_factory=Spend)
 
     def merge(self, other: Totals) -> None:
         self.calls += other.calls
@@ -105,9 +100,7 @@ class Totals:
         self.cached_tokens += other.cached_tokens
         self.output_tokens += other.output_tokens
         self.reasoning_tokens += other.reasoning_tokens
-        for currency, amount in other.cost.items():
-            self.cost[currency] = self.cost.get(currency, 0.0) + amount
-        self.unpriced_calls += other.unpriced_calls
+        self.spend.merge(other.spend)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -117,8 +110,8 @@ class Totals:
             "cached_tokens": self.cached_tokens,
             "output_tokens": self.output_tokens,
             "reasoning_tokens": self.reasoning_tokens,
-            "cost": {k: round(v, 8) for k, v in sorted(self.cost.items())},
-            "unpriced_calls": self.unpriced_calls,
+            "cost": self.spend.amounts_json(),
+            "unpriced_calls": self.spend.unpriced,
         }
 
 
@@ -132,8 +125,8 @@ class Report:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "since": _iso(self.since) if self.since else None,
-            "until": _iso(self.until) if self.until else None,
+            "since": ledger.ledger_time(self.since) if self.since else None,
+            "until": ledger.ledger_time(self.until) if self.until else None,
             "by": self.by,
             "groups": [{self.by: key, **totals.to_json()} for key, totals in self.groups],
             "total": self.total.to_json(),
@@ -177,10 +170,10 @@ def _query(
     where, args = ["1"], []
     if since is not None:
         where.append("ts >= ?")
-        args.append(_iso(since))
+        args.append(ledger.ledger_time(since))
     if until is not None:
         where.append("ts < ?")
-        args.append(_iso(until))
+        args.append(ledger.ledger_time(until))
     if profile is not None:
         where.append("profile = ?")
         args.append(profile)
@@ -217,16 +210,16 @@ def _query(
             cached_tokens=cached or 0,
             output_tokens=out or 0,
             reasoning_tokens=reasoning or 0,
-            unpriced_calls=unpriced or 0,
+            spend=Spend(unpriced=unpriced or 0),
         )
         if currency is not None and cost is not None:
-            totals.cost[currency] = float(cost)
+            totals.spend.amounts[currency] = float(cost)
         yield ("(none)" if key is None else str(key)), totals
 
 
 def write_csv(report: Report, out: TextIO) -> None:
     """One line per group (no total line: a total row would be summed twice by a spreadsheet)."""
-    seen = {c for _, t in report.groups for c in t.cost}
+    seen = {c for _, t in report.groups for c in t.spend.amounts}
     currencies = [*CSV_CURRENCIES, *sorted(seen - set(CSV_CURRENCIES))]
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(
@@ -252,8 +245,8 @@ def write_csv(report: Report, out: TextIO) -> None:
                 t.cached_tokens,
                 t.output_tokens,
                 t.reasoning_tokens,
-                *(_amount(t.cost[c]) if c in t.cost else "" for c in currencies),
-                t.unpriced_calls,
+                *(_amount(t.spend.amounts[c]) if c in t.spend.amounts else "" for c in currencies),
+                t.spend.unpriced,
             ]
         )
 

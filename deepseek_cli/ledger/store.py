@@ -16,13 +16,13 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from deepseek_cli.safefile import ensure_private_dir
 
 if TYPE_CHECKING:
     from deepseek_cli.catalog.pricing import Cost
-    from deepseek_cli.events import Usage
+    from deepseek_cli.conversation import Reply
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -77,20 +77,60 @@ class LedgerRow:
     ts: str = ""
 
 
-def usage_fields(usage: Usage | None, cost: Cost | None) -> dict[str, Any]:
-    """The token and money columns of a row, from what a call reported."""
-    return {
-        "input_tokens": usage.input_tokens if usage else 0,
-        "cached_tokens": usage.cached_tokens if usage else 0,
-        "output_tokens": usage.output_tokens if usage else 0,
-        "reasoning_tokens": usage.reasoning_tokens if usage else 0,
-        "cost": cost.amount if cost else None,
-        "currency": cost.currency if cost else None,
-    }
+def call_row(
+    *,
+    command: str,
+    profile: str,
+    provider: str,
+    region: str | None,
+    model: str,
+    outcome: str,
+    reply: Reply,
+    cost: Cost | None,
+    attempts: int,
+    log_prompts: bool,
+    prompt: str | None = None,
+    request_id: str | None = None,
+    batch_id: str | None = None,
+    timed: bool = True,
+    ts: str = "",
+) -> LedgerRow:
+    """The row for one call, however it ended.
+
+    Tokens and money come from what the call reported (nothing reported: zeros and an unknown
+    cost), timings from the reply unless ``timed`` is off (a provider's Batch service does
+    not say how long a request took), the request id from the reply unless one is given.
+    The prompt and whatever answer arrived are kept only when the config logs prompts.
+    """
+    usage = reply.usage
+    return LedgerRow(
+        command=command,
+        profile=profile,
+        provider=provider,
+        region=region,
+        model=model,
+        outcome=outcome,
+        input_tokens=usage.input_tokens if usage else 0,
+        cached_tokens=usage.cached_tokens if usage else 0,
+        output_tokens=usage.output_tokens if usage else 0,
+        reasoning_tokens=usage.reasoning_tokens if usage else 0,
+        cost=cost.amount if cost else None,
+        currency=cost.currency if cost else None,
+        latency_ms=reply.latency_ms if timed else None,
+        ttft_ms=reply.ttft_ms if timed else None,
+        request_id=request_id or reply.request_id,
+        attempts=attempts,
+        batch_id=batch_id,
+        prompt=prompt if log_prompts else None,
+        answer=(reply.answer or None) if log_prompts else None,
+        ts=ts,
+    )
 
 
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
+def ledger_time(moment: datetime | None = None) -> str:
+    """The ledger's timestamp form: UTC to the millisecond, so that string order is time order
+    and range filters can use the ``ts`` index."""
+    return (moment or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="milliseconds")
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -138,7 +178,7 @@ def insert(conn: sqlite3.Connection, rows: list[LedgerRow]) -> None:
     try:
         for row in rows:
             values = asdict(row)
-            conn.execute(_INSERT, [row.ts or now_iso(), *(values[c] for c in _COLUMNS)])
+            conn.execute(_INSERT, [row.ts or ledger_time(), *(values[c] for c in _COLUMNS)])
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -160,7 +200,7 @@ def insert_once(conn: sqlite3.Connection, rows: list[LedgerRow], batch_id: str) 
             return False
         for row in rows:
             values = asdict(row)
-            conn.execute(_INSERT, [row.ts or now_iso(), *(values[c] for c in _COLUMNS)])
+            conn.execute(_INSERT, [row.ts or ledger_time(), *(values[c] for c in _COLUMNS)])
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

@@ -11,26 +11,12 @@ from datetime import UTC, datetime
 
 from deepseek_cli.catalog.models import ModelInfo, Price, ProviderInfo
 from deepseek_cli.catalog.pricing import current_prices, price_order
+from deepseek_cli.render.numbers import tokens_long, tokens_short
 
 _WINDOW_LABEL = {"peak": "peak", "off_peak": "off-peak", None: ""}
 
 
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
-def tokens_short(value: int | None) -> str:
-    """``131072`` -> ``128K``, ``1048576`` -> ``1M``; unknown -> ``-``. Limits are powers of 2."""
-    if value is None:
-        return "-"
-    for unit, size in (("M", 1024 * 1024), ("K", 1024)):
-        if value >= size and value % (size // 16 or 1) == 0:
-            amount = value / size
-            return f"{amount:g}{unit}"
-    return str(value)
-
-
-def tokens_long(value: int | None) -> str:
-    return "unknown" if value is None else f"{value:,}"
 
 
 def limit_cells(info: ModelInfo, *, compact: bool) -> list[str]:

@@ -7,7 +7,6 @@ request quietly instead of printing a traceback.
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import BinaryIO, TextIO
 
@@ -15,6 +14,7 @@ from deepseek_cli.conversation import Reply
 from deepseek_cli.events import AnswerDelta, Event, ThinkingDelta
 from deepseek_cli.render import OutputClosed
 from deepseek_cli.render.stderr import use_color
+from deepseek_cli.render.stdout import silence
 
 
 class PlainRenderer:
@@ -38,10 +38,7 @@ class PlainRenderer:
             self.out.write(data)
             self.out.flush()
         except BrokenPipeError:
-            # Point stdout at /dev/null so the interpreter's final flush stays quiet too.
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, self.out.fileno())
-            os.close(devnull)
+            silence(self.out)
             raise OutputClosed from None
         if data:
             self._last_out = data[-1:]

@@ -1,7 +1,7 @@
 """What the remote batch commands show: job tables, one job in detail, wait progress.
 
 Tables go through ``render.tables`` (Rich on a terminal, aligned plain text in a pipe) and
-``--json`` prints the job view built by ``batch.remote.jobs.describe``. Waiting shows a Rich
+``--json`` prints the job view built by ``batch.remote.jobs.job_view``. Waiting shows a Rich
 progress bar on a terminal and otherwise one status line on stderr each time the state
 changes, so a cron log gets a line per change, not per poll. Rich is imported only on the
 terminal paths.
@@ -16,11 +16,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from deepseek_cli.batch.remote.jobs import TIME_KEYS, Part, RemoteJob, describe, epoch_iso
+from deepseek_cli.batch.remote.jobs import TIME_KEYS, Part, RemoteJob, epoch_iso, job_view
 from deepseek_cli.render import stderr as say
 from deepseek_cli.render import stderr_is_terminal
 from deepseek_cli.render.progress import money
-from deepseek_cli.render.tables import Column, emit, fields_text, print_table
+from deepseek_cli.render.stdout import emit
+from deepseek_cli.render.tables import Column, fields_text, print_table
 
 
 def input_name(path: str) -> str:
@@ -47,7 +48,7 @@ def _when(iso: str) -> str:
 
 def submitted(job: RemoteJob, *, as_json: bool) -> None:
     if as_json:
-        _json(describe(job))
+        _json(job_view(job))
         return
     emit(job.id + "\n")
     models = ", ".join(job.models)
@@ -60,7 +61,7 @@ def submitted(job: RemoteJob, *, as_json: bool) -> None:
 
 def jobs(items: list[RemoteJob], *, as_json: bool) -> None:
     if as_json:
-        _json([describe(job) for job in items])
+        _json([job_view(job) for job in items])
         return
     if not items:
         say.notice("no remote batch jobs yet (deepseek batch submit INPUT)")
@@ -95,7 +96,7 @@ def jobs(items: list[RemoteJob], *, as_json: bool) -> None:
 
 def job(item: RemoteJob, *, as_json: bool) -> None:
     if as_json:
-        _json(describe(item))
+        _json(job_view(item))
         return
     total, completed, failed = item.counts()
     region = f", {item.region}" if item.region else ""
@@ -231,7 +232,7 @@ class WaitProgress:
 
 def cancelled(item: RemoteJob, parts: list[Part], *, as_json: bool) -> None:
     if as_json:
-        _json(describe(item))
+        _json(job_view(item))
         return
     if not parts:
         say.notice(f"job {item.id} has nothing left to cancel ({item.status})")

@@ -10,13 +10,12 @@ only on the terminal path (it costs ~45 ms of start-up), and a closed pipe ends 
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TextIO
+from typing import Any, Literal
 
 from deepseek_cli.render import stdout_is_terminal
+from deepseek_cli.render.stdout import emit
 
 # A cell is one string, or several lines: stacked on a terminal, joined with "; " in a pipe.
 Cell = str | Sequence[str]
@@ -34,19 +33,6 @@ class Column:
 
 def _lines(cell: Cell) -> list[str]:
     return [cell] if isinstance(cell, str) else list(cell)
-
-
-def emit(text: str, out: TextIO | None = None) -> None:
-    """Write to stdout; when the reader has gone (``| head``) stop quietly, like ``cat`` does."""
-    stream = out or sys.stdout
-    try:
-        stream.write(text)
-        stream.flush()
-    except BrokenPipeError:
-        # Point stdout at /dev/null so the interpreter's final flush stays quiet too.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, stream.fileno())
-        os.close(devnull)
 
 
 def plain_table(columns: Sequence[Column], rows: Sequence[Sequence[Cell]]) -> str:

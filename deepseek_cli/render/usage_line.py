@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from deepseek_cli.catalog.pricing import Cost
 from deepseek_cli.conversation import Reply
-
-
-def format_cost(cost: Cost | None) -> str:
-    if cost is None:
-        return "cost unknown"
-    symbol = {"USD": "$", "CNY": "¥"}.get(cost.currency)
-    amount = f"{cost.amount:.6f}".rstrip("0").rstrip(".") if cost.amount else "0"
-    return f"{symbol}{amount}" if symbol else f"{amount} {cost.currency}"
+from deepseek_cli.render.numbers import cost_text
 
 
 def usage_line(reply: Reply, cost: Cost | None) -> str:
@@ -26,7 +19,7 @@ def usage_line(reply: Reply, cost: Cost | None) -> str:
             parts.append(f"{usage.reasoning_tokens} reasoning")
     else:
         parts.append("usage not reported")
-    parts.append(format_cost(cost))
+    parts.append(cost_text(cost))
     parts.append(f"{reply.latency_ms / 1000:.2f} s")
     if reply.ttft_ms is not None:
         parts.append(f"first token {reply.ttft_ms / 1000:.2f} s")

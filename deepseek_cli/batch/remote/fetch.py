@@ -453,22 +453,23 @@ class _Converter:
                 err.write(self._passthrough(obj))
             else:
                 err.write(records.failure("native", item_id, error, 1))
-        log = self.log_prompts
         rows.rows.append(
-            ledger.LedgerRow(
+            ledger.call_row(
                 command="batch",
                 profile=self.job.profile,
                 provider=self.job.provider,
                 region=self.job.region,
                 model=part.model,
                 outcome="ok" if error is None else error.kind,
-                **ledger.usage_fields(usage, cost),
-                request_id=str(request_id) if request_id else None,
+                reply=reply,
+                cost=cost,
                 attempts=1,
+                log_prompts=self.log_prompts,
+                prompt=prompt,
+                request_id=str(request_id) if request_id else None,
                 batch_id=part.batch_id,
-                prompt=prompt if log else None,
-                answer=reply.answer if log and error is None else None,
-                ts=when.isoformat(timespec="milliseconds"),
+                timed=False,
+                ts=ledger.ledger_time(when),
             )
         )
 

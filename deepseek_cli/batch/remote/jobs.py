@@ -322,7 +322,7 @@ class JobStore:
             yield
 
 
-def describe(job: RemoteJob) -> dict[str, Any]:
+def job_view(job: RemoteJob) -> dict[str, Any]:
     """The job as ``status --json`` shows it (and as the tables are drawn from)."""
     total, completed, failed = job.counts()
     parts = []

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from deepseek_cli.batch.remote.jobs import JobStore, Part, RemoteJob
 from deepseek_cli.config.settings import RequestFlags, Settings, load
-from deepseek_cli.errors import ApiError, CliError, ConfigError, ExitCode, UsageError, describe
+from deepseek_cli.errors import ApiError, CliError, ConfigError, ExitCode, UsageError, error_line
 from deepseek_cli.render import remote as show
 from deepseek_cli.render import stderr as say
 
@@ -135,7 +135,7 @@ def _refreshed(
     except (ApiError, ConfigError) as exc:
         if not tolerant:
             raise
-        say.warning(f"job {job.id}: showing the last known state: {describe(exc)}")
+        say.warning(f"job {job.id}: showing the last known state: {error_line(exc)}")
         return job
 
 

@@ -33,7 +33,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from deepseek_cli.batch.input import MAX_LINE_BYTES, InputSource, Spec, iter_lines, scan
+from deepseek_cli.batch.input import MAX_LINE_BYTES, InputSource, RequestLine, iter_lines, scan
 from deepseek_cli.batch.planner import Planned, Planner
 from deepseek_cli.batch.remote import eligibility as support
 from deepseek_cli.batch.remote.jobs import JobStore, Part, RemoteJob, new_job_id, now_iso
@@ -141,7 +141,7 @@ def _build_parts(settings: Settings, options: SubmitOptions, staging: Path) -> _
         problems: list[str] = []
         try:
             for parsed in iter_lines(source, found, options.max_line_bytes):
-                if not isinstance(parsed, Spec):
+                if not isinstance(parsed, RequestLine):
                     continue  # cannot happen after a clean scan; never sent anyway
                 try:
                     planned = planner.plan(parsed)
@@ -200,7 +200,7 @@ def _hash(source: InputSource) -> tuple[str, int]:
     return hasher.hexdigest(), size
 
 
-def _batch_line(spec: Spec, planned: Planned, planner: Planner) -> bytes:
+def _batch_line(spec: RequestLine, planned: Planned, planner: Planner) -> bytes:
     """The provider Batch line: every option in the body, thinking explicit where it can be."""
     params = {k: v for k, v in planned.params.items() if k not in _NOT_IN_BODY}
     info = planned.info
