@@ -122,9 +122,10 @@ def show(
     selected = config_view.selected_by(profile, os.environ, loaded.data)
     ledger = paths.ledger_file(os.environ)
     if json_output:
-        _dump(config_view.show_json(prof, loaded, key, selected=selected, ledger=ledger))
+        _dump(config_view.profile_json(prof, loaded, key, selected=selected, ledger=ledger))
         return
-    emit(fields_text(config_view.show_fields(prof, loaded, key, selected=selected, ledger=ledger)))
+    fields = config_view.profile_fields(prof, loaded, key, selected=selected, ledger=ledger)
+    emit(fields_text(fields))
 
 
 @app.command(

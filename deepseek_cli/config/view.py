@@ -8,6 +8,7 @@ file others can read) is reported, not fatal: showing the problem is the job her
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,7 +102,7 @@ def _timeouts(profile: Profile) -> dict[str, float]:
     return {"connect": t.connect, "idle": t.idle, "first_token": t.first_token, "total": t.total}
 
 
-def show_json(
+def profile_json(
     profile: Profile,
     config: ConfigFile,
     key: KeyStatus,
@@ -139,7 +140,7 @@ def show_json(
     }
 
 
-def show_fields(
+def profile_fields(
     profile: Profile, config: ConfigFile, key: KeyStatus, *, selected: str, ledger: Path
 ) -> list[tuple[str, str]]:
     info = load_catalog().find(profile.provider, profile.model)
@@ -160,9 +161,9 @@ def show_fields(
     if profile.api_key_cmd:
         fields.append(("api_key_cmd", "set (its output is the key)"))
     for name, value in profile.request_defaults.items():
-        fields.append((name, _toml(value)))
+        fields.append((name, value_text(value)))
     if profile.extra_body:
-        fields.append(("extra_body", _toml(profile.extra_body)))
+        fields.append(("extra_body", value_text(profile.extra_body)))
     for name, value in profile.batch_defaults.items():
         fields.append((name, str(value)))
     t = profile.timeouts
@@ -183,14 +184,12 @@ def show_fields(
     return fields
 
 
-def _toml(value: Any) -> str:
-    import json
-
+def value_text(value: Any) -> str:
+    """A setting's value as it would be written in TOML (strings and tables as JSON, which
+    reads the same for these simple values)."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, dict):
+    if isinstance(value, str | dict):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
 

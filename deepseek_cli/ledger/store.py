@@ -173,12 +173,16 @@ _INSERT = (
 )
 
 
+def _insert_rows(conn: sqlite3.Connection, rows: list[LedgerRow]) -> None:
+    for row in rows:
+        values = asdict(row)
+        conn.execute(_INSERT, [row.ts or ledger_time(), *(values[c] for c in _COLUMNS)])
+
+
 def insert(conn: sqlite3.Connection, rows: list[LedgerRow]) -> None:
     conn.execute("BEGIN IMMEDIATE")
     try:
-        for row in rows:
-            values = asdict(row)
-            conn.execute(_INSERT, [row.ts or ledger_time(), *(values[c] for c in _COLUMNS)])
+        _insert_rows(conn, rows)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -198,9 +202,7 @@ def insert_once(conn: sqlite3.Connection, rows: list[LedgerRow], batch_id: str) 
         if seen.fetchone() is not None:
             conn.execute("ROLLBACK")
             return False
-        for row in rows:
-            values = asdict(row)
-            conn.execute(_INSERT, [row.ts or ledger_time(), *(values[c] for c in _COLUMNS)])
+        _insert_rows(conn, rows)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
