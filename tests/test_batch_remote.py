@@ -508,12 +508,15 @@ def test_batch_help_and_an_empty_status_import_no_sdk(cli, args):
 
 def test_fetched_costs_and_ledger_rows_are_at_half_price_exactly_once(tmp_path):
     """In-process: the converter with a catalog that knows a DashScope price."""
-    from deepseek_cli.batch.remote import fetch as remote_fetch
+    from deepseek_cli.batch.remote.convert import Converter
     from deepseek_cli.batch.remote.jobs import JobStore, Part, RemoteJob
+    from deepseek_cli.batch.remote.ledger_rows import record_usage
+    from deepseek_cli.batch.remote.summary import Tally
     from deepseek_cli.catalog.models import parse_catalog
     from deepseek_cli.catalog.pricing import cost_of
     from deepseek_cli.config.settings import RequestFlags, load
     from deepseek_cli.events import Usage
+    from deepseek_cli.safefile import AtomicWriter
 
     env = {"DEEPSEEK_CLI_HOME": str(tmp_path), "DASHSCOPE_API_KEY": CANARY_DASHSCOPE}
     settings = load(RequestFlags(profile="cn"), env)
@@ -573,12 +576,12 @@ def test_fetched_costs_and_ledger_rows_are_at_half_price_exactly_once(tmp_path):
         "j1", "2026-11-30T00:00:00Z", "in.jsonl", "", 0, 1, "cn", "dashscope", "cn",
         "https://x", "/v1/chat/completions", "24h", "fp", parts=[part],
     )  # fmt: skip
-    tally = remote_fetch.Tally()
-    converter = remote_fetch._Converter(settings, job, "native", tally, catalog=catalog)
-    out, err = remote_fetch._Out(tmp_path / "o.jsonl"), remote_fetch._Out(tmp_path / "e.jsonl")
+    tally = Tally()
+    converter = Converter(settings, job, "native", tally, catalog=catalog)
+    out, err = AtomicWriter(tmp_path / "o.jsonl"), AtomicWriter(tmp_path / "e.jsonl")
     try:
         rows = converter.part(store, part, {"output": job_dir / "out.jsonl"}, out, err)
-        out.finish()
+        out.close()
         written = json.loads(out.tmp.read_text())
     finally:
         out.discard()
@@ -587,8 +590,8 @@ def test_fetched_costs_and_ledger_rows_are_at_half_price_exactly_once(tmp_path):
     assert full is not None
     assert written["cost"] == {"amount": round(full.amount / 2, 8), "currency": "USD"}
     assert rows.rows[0].cost == pytest.approx(full.amount / 2)
-    remote_fetch._record_usage(settings, [rows], tally)
-    remote_fetch._record_usage(settings, [rows], tally)
+    record_usage(settings, [rows], tally)
+    record_usage(settings, [rows], tally)
     with sqlite3.connect(tmp_path / "usage.db") as db:
         stored = db.execute("SELECT batch_id, cost, ts FROM calls").fetchall()
     assert stored == [("batch_1", pytest.approx(full.amount / 2), "2026-09-04T15:06:36.000+00:00")]
@@ -608,3 +611,72 @@ def test_the_job_list_survives_a_job_it_cannot_check(cli, service):
     assert job in listed.stdout and "validating" in listed.stdout
     assert f"job {job}: showing the last known state" in listed.stderr
     assert cli.run("batch", "status", job).code == 65  # asked about it alone: the real error
+
+
+# ------------------------------------------------------------------------------------------
+# the pieces: one reader of a chat.completion, an atomic download
+
+
+def test_a_completion_reads_the_same_from_a_result_line_and_from_the_sdk():
+    import openai
+
+    from deepseek_cli.backends.openai_compat import Choice, Completion, read_completion
+    from deepseek_cli.events import Usage
+
+    body = {
+        "id": "chatcmpl-r1",
+        "object": "chat.completion",
+        "created": 1788534396,
+        "model": "deepseek-v4-pro",
+        "usage": USAGE,
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {"role": "assistant", "content": "ok", "reasoning_content": "hm"},
+            },
+            {
+                "index": 1,
+                "finish_reason": "length",
+                "message": {"role": "assistant", "content": None, "reasoning": "vllm"},
+            },
+        ],
+    }
+    expected = Completion(
+        [Choice("ok", "hm", "stop"), Choice(None, "vllm", "length")],
+        Usage(20, 4, 10, 3, 30),
+        "chatcmpl-r1",
+    )
+    assert read_completion(body) == expected
+    assert read_completion(openai.types.chat.ChatCompletion.model_validate(body)) == expected
+    # A result file is the provider's data: wrong types read as absent, never as a crash.
+    odd = {"choices": ["x", {"message": [1], "finish_reason": 3}], "usage": "none", "id": 7}
+    assert read_completion(odd) == Completion(
+        [Choice(None, None, None), Choice(None, None, None)], None, None
+    )
+    assert read_completion({"choices": {"0": {}}}) == Completion([], None, None)
+
+
+def test_a_download_cut_off_leaves_no_file_and_a_whole_one_is_private(server, tmp_path):
+    from deepseek_cli.backends.batch_api import BatchApi
+    from deepseek_cli.config.profiles import Timeouts
+    from deepseek_cli.errors import ApiError
+
+    service = install(server)
+    content = b"".join(b'{"custom_id":"q%d"}\n' % i for i in range(1000))
+    (tmp_path / "up.jsonl").write_bytes(content)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    api = BatchApi(server.url + API, "sk-test", "dashscope", Timeouts(connect=5, idle=5, total=30))
+    try:
+        file_id = api.upload(tmp_path / "up.jsonl", "up.jsonl")["id"]
+        service.cut_downloads = 1
+        with pytest.raises(ApiError):
+            api.download(file_id, cache / "out.jsonl")
+        assert list(cache.iterdir()) == []  # neither the file nor its temp file
+        assert api.download(file_id, cache / "out.jsonl") == len(content)
+    finally:
+        api.close()
+    assert [p.name for p in cache.iterdir()] == ["out.jsonl"]
+    assert (cache / "out.jsonl").read_bytes() == content
+    assert stat.S_IMODE((cache / "out.jsonl").stat().st_mode) == 0o600

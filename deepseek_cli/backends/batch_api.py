@@ -22,8 +22,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-import os
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -31,6 +29,7 @@ from typing import Any, TypeVar, cast
 from deepseek_cli.backends.openai_compat import _without_openai_env, map_sdk_error
 from deepseek_cli.config.profiles import Timeouts
 from deepseek_cli.errors import ApiError, NetworkError
+from deepseek_cli.safefile import AtomicWriter
 
 T = TypeVar("T")
 LIST_PAGE = 100
@@ -94,29 +93,16 @@ class BatchApi:
     def download(self, file_id: str, dest: Path) -> int:
         """Stream ``GET /files/{id}/content`` into ``dest`` (atomically: a download cut off
         half way leaves no file). Returns the number of bytes."""
-        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-        size = 0
-        try:
-            with os.fdopen(fd, "wb") as out:
+        with AtomicWriter(dest, suffix=".part") as out:
 
-                def fetch() -> None:
-                    nonlocal size
-                    size = 0
-                    out.seek(0)
-                    out.truncate()
-                    with self._client.files.with_streaming_response.content(file_id) as response:
-                        for chunk in response.iter_bytes(1 << 20):
-                            out.write(chunk)
-                            size += len(chunk)
+            def fetch() -> None:
+                out.restart()  # run again (a retry): the file starts over, empty
+                with self._client.files.with_streaming_response.content(file_id) as response:
+                    for chunk in response.iter_bytes(1 << 20):
+                        out.write(chunk)
 
-                self._call(fetch)
-                out.flush()
-                os.fsync(out.fileno())
-            Path(tmp).replace(dest)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return size
+            self._call(fetch)
+        return out.size
 
     def delete_file(self, file_id: str) -> None:
         self._call(lambda: self._client.files.delete(file_id))

@@ -7,6 +7,10 @@ requests. Traps handled here: usage arrives in a ``choices: []`` chunk (DashScop
 finish chunk (DeepSeek), thinking is ``reasoning_content`` or ``reasoning`` (vLLM, Ollama), a
 flat ``{"code", "message"}`` object inside a stream is an error the SDK yields as a chunk, and
 a stream that ends without a finish reason was cut off.
+
+A whole ``chat.completion`` is read in one place, :func:`read_completion`, for the SDK object
+a call returns and for the plain dict of a Batch result line alike (``batch fetch`` must read
+an answer exactly as a call does).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import contextlib
 import logging
 import os
 from collections.abc import AsyncGenerator, Iterator
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,6 +28,9 @@ from deepseek_cli.backends.error_map import map_error, tls_failure
 from deepseek_cli.config.profiles import Profile, api_root
 from deepseek_cli.errors import ApiError, NetworkError, TimeoutExpired, TruncatedError
 from deepseek_cli.events import AnswerDelta, ChatRequest, Event, Finished, ThinkingDelta, Usage
+
+# JSON values that cannot be an object: a usage that is one of these is no usage.
+_JSON_VALUES = (str, int, float, list)
 
 
 @contextlib.contextmanager
@@ -34,27 +42,80 @@ def _without_openai_env() -> Iterator[None]:
         os.environ.update(saved)
 
 
+def _field(obj: Any, name: str) -> Any:
+    """``obj[name]`` of a plain dict (a line of a Batch result file), else the SDK object's
+    attribute, falling back to its extras (fields the SDK does not declare, like
+    ``reasoning_content``). Plain attribute reads: this runs per request and per chunk."""
+    if obj is None:
+        return None
+    if isinstance(obj, dict):
+        return obj.get(name)
+    value = getattr(obj, name, None)
+    if value is None and getattr(obj, "model_extra", None):
+        value = obj.model_extra.get(name)
+    return value
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def usage_from_openai(raw: Any) -> Usage:
     """Read usage from an OpenAI-shaped object, including DeepSeek's cache-hit fields."""
-
-    def field(obj: Any, name: str) -> Any:
-        if obj is None:
-            return None
-        if isinstance(obj, dict):
-            return obj.get(name)
-        value = getattr(obj, name, None)
-        if value is None and getattr(obj, "model_extra", None):
-            value = obj.model_extra.get(name)
-        return value
-
-    prompt = field(raw, "prompt_tokens") or 0
-    cached = field(field(raw, "prompt_tokens_details"), "cached_tokens")
+    prompt = _field(raw, "prompt_tokens") or 0
+    cached = _field(_field(raw, "prompt_tokens_details"), "cached_tokens")
     if cached is None:
-        cached = field(raw, "prompt_cache_hit_tokens")
-    completion = field(raw, "completion_tokens") or 0
-    reasoning = field(field(raw, "completion_tokens_details"), "reasoning_tokens") or 0
-    total = field(raw, "total_tokens") or prompt + completion
+        cached = _field(raw, "prompt_cache_hit_tokens")
+    completion = _field(raw, "completion_tokens") or 0
+    reasoning = _field(_field(raw, "completion_tokens_details"), "reasoning_tokens") or 0
+    total = _field(raw, "total_tokens") or prompt + completion
     return Usage(int(prompt), int(cached or 0), int(completion), int(reasoning), int(total))
+
+
+def reasoning_text(message: Any) -> str | None:
+    """The thinking of a message or a stream delta: ``reasoning_content`` (DeepSeek,
+    DashScope) or ``reasoning`` (vLLM, Ollama)."""
+    return _text(_field(message, "reasoning_content") or _field(message, "reasoning"))
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    answer: str | None
+    thinking: str | None
+    finish_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """What a ``chat.completion`` says, whoever parsed the JSON."""
+
+    choices: list[Choice]
+    usage: Usage | None
+    id: str | None
+
+
+def read_completion(body: Any) -> Completion:
+    """A ``chat.completion``: the SDK object a call returns, or the plain dict a Batch result
+    line carries (``response.body``). Anything missing or of the wrong type reads as absent,
+    since a result file is the provider's data, not ours."""
+    raw_choices = _field(body, "choices")
+    choices = []
+    for item in raw_choices if isinstance(raw_choices, list) else ():
+        message = _field(item, "message")
+        choices.append(
+            Choice(
+                _text(_field(message, "content")),
+                reasoning_text(message),
+                _text(_field(item, "finish_reason")),
+            )
+        )
+    raw_usage = _field(body, "usage")
+    usage = None if raw_usage is None or isinstance(raw_usage, _JSON_VALUES) else raw_usage
+    return Completion(
+        choices,
+        usage_from_openai(usage) if usage is not None else None,
+        _text(_field(body, "id")),
+    )
 
 
 def beta_url(base_url: str) -> str:
@@ -160,9 +221,7 @@ class OpenAICompatBackend:
                 for choice in chunk.choices or ():
                     delta = choice.delta
                     if delta is not None:
-                        thinking = getattr(delta, "reasoning_content", None) or getattr(
-                            delta, "reasoning", None
-                        )
+                        thinking = reasoning_text(delta)
                         if thinking:
                             yield ThinkingDelta(thinking)
                         if delta.content:
@@ -203,23 +262,18 @@ class OpenAICompatBackend:
             extra_body=params,
             extra_headers=request.headers or None,
         )
-        completion = raw.parse()
+        completion = read_completion(raw.parse())
         request_id = raw.headers.get("x-request-id") or (completion.id or "").removeprefix(
             "chatcmpl-"
         )
         finish = None
-        for choice in completion.choices or ():
-            message = choice.message
-            thinking = getattr(message, "reasoning_content", None) or getattr(
-                message, "reasoning", None
-            )
-            if thinking:
-                yield ThinkingDelta(thinking)
-            if message.content:
-                yield AnswerDelta(message.content)
+        for choice in completion.choices:
+            if choice.thinking:
+                yield ThinkingDelta(choice.thinking)
+            if choice.answer:
+                yield AnswerDelta(choice.answer)
             finish = choice.finish_reason or finish
-        usage = usage_from_openai(completion.usage) if completion.usage else None
-        for event in self._ending(finish, usage, request_id or None):
+        for event in self._ending(finish, completion.usage, request_id or None):
             yield event
 
     async def _fim(

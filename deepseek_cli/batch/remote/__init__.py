@@ -10,7 +10,11 @@ come back for the results:
   ``batch run`` writes; usage goes to the ledger at the Batch price, once.
 - ``cancel``.
 
-Modules: ``jobs`` (the local record and its store), ``support`` (who can run what),
-``submit``, ``status`` (refresh, wait, cancel) and ``fetch``. The provider calls are in
-``backends.batch_api``; what the user sees is in ``render.remote``.
+Modules: ``jobs`` (the local record and its store), ``eligibility`` (who can run what),
+``client`` (the Batch service for one job: its key, adopting a batch, refreshing parts),
+``submit``, ``status`` (status, wait, cancel) and ``fetch``, which runs ``downloads`` (the
+result-file cache), ``convert`` (result lines -> records), ``install`` (both files or
+neither), ``ledger_rows`` and ``summary``. The provider calls are in ``backends.batch_api``;
+what the user sees is in ``render.remote``, which takes the plain job view ``jobs.job_view``
+builds.
 """

@@ -20,7 +20,6 @@ and the downloaded result files).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import secrets
@@ -28,13 +27,16 @@ import shutil
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deepseek_cli.config import paths
 from deepseek_cli.errors import ConfigError, LockedError, UsageError
-from deepseek_cli.safefile import ensure_private_dir, write_atomic
+from deepseek_cli.safefile import ensure_private_dir, locked, write_atomic
+from deepseek_cli.timestamps import epoch_iso
+
+if TYPE_CHECKING:
+    from deepseek_cli.render.remote import JobView, PartView
 
 RECORD_VERSION = 1
 TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
@@ -58,16 +60,6 @@ SNAPSHOT_KEYS = (
     "expires_at",
 )
 TIME_KEYS = SNAPSHOT_KEYS[5:]
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def epoch_iso(value: Any) -> str | None:
-    if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
-        return None
-    return datetime.fromtimestamp(value, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def new_job_id() -> str:
@@ -294,21 +286,10 @@ class JobStore:
                 if path.stat().st_mtime < cutoff:
                     shutil.rmtree(path, ignore_errors=True)
 
-    @contextlib.contextmanager
-    def lock(self, name: str, *, wait: bool) -> Iterator[bool]:
-        """An exclusive flock on ``<name>.lock``; yields False when ``wait`` is off and
-        another process holds it (the caller decides whether that is an error)."""
-        ensure_private_dir(self.root)
-        fd = os.open(self.root / f"{name}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-            except BlockingIOError:
-                yield False
-                return
-            yield True
-        finally:
-            os.close(fd)
+    def lock(self, name: str, *, wait: bool) -> contextlib.AbstractContextManager[bool]:
+        """The flock on ``<name>.lock``; yields False when ``wait`` is off and another
+        process holds it (the caller decides whether that is an error)."""
+        return locked(self.root / f"{name}.lock", wait=wait)
 
     @contextlib.contextmanager
     def locked(self, job_id: str, doing: str) -> Iterator[None]:
@@ -322,10 +303,10 @@ class JobStore:
             yield
 
 
-def job_view(job: RemoteJob) -> dict[str, Any]:
+def job_view(job: RemoteJob) -> JobView:
     """The job as ``status --json`` shows it (and as the tables are drawn from)."""
     total, completed, failed = job.counts()
-    parts = []
+    parts: list[PartView] = []
     for part in job.parts:
         p_total, p_completed, p_failed = part.counts()
         parts.append(

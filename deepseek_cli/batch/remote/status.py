@@ -20,8 +20,9 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from deepseek_cli.batch.remote.jobs import JobStore, Part, RemoteJob
-from deepseek_cli.config.settings import RequestFlags, Settings, load
+from deepseek_cli.backends.backoff import backoff_delay
+from deepseek_cli.batch.remote.client import find_batch, open_for, refresh
+from deepseek_cli.batch.remote.jobs import JobStore, Part, RemoteJob, job_view
 from deepseek_cli.errors import ApiError, CliError, ConfigError, ExitCode, UsageError, error_line
 from deepseek_cli.render import remote as show
 from deepseek_cli.render import stderr as say
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from deepseek_cli.backends.batch_api import BatchApi
 
 MAX_POLL = 60.0
+POLL_GROWTH = 1.5
 OUTAGE_BUDGET = 600.0
 
 
@@ -37,58 +39,6 @@ class JobNotDone(CliError):
     """Finished with failures (exit 4), the same meaning as a ``batch run`` with errors."""
 
     exit_code = ExitCode.PARTIAL
-
-
-def open_api(settings: Settings, base_url: str) -> BatchApi:
-    """A client for the Batch service at ``base_url`` (where the job lives) with the
-    profile's key; imports the openai SDK."""
-    from deepseek_cli.backends.batch_api import BatchApi
-
-    key = settings.api_key.value if settings.api_key else None
-    return BatchApi(base_url, key, settings.profile.provider, settings.profile.timeouts)
-
-
-def settings_for(job: RemoteJob, config: Path | None) -> Settings:
-    """The job's profile (its key) as configured now."""
-    settings = load(RequestFlags(profile=job.profile, config=config), os.environ)
-    if settings.profile.base_url != job.base_url:
-        say.notice(
-            f"profile '{job.profile}' now points at {settings.profile.base_url}; "
-            f"job {job.id} lives at {job.base_url} and is checked there"
-        )
-    return settings
-
-
-def refresh(store: JobStore, api: BatchApi, job: RemoteJob, *, locked: bool = False) -> RemoteJob:
-    """Ask the provider about every part not yet finished and save what changed.
-
-    The record is re-read under the job's lock and only the snapshots are laid over it, so a
-    status check never undoes what a concurrent submit or fetch wrote. When another process
-    holds the lock, the fresh state is shown but not saved (the next check saves it).
-    """
-    seen: dict[int, dict[str, Any]] = {}
-    for part in job.parts:
-        if part.batch_id is None or part.terminal:
-            continue
-        batch = api.retrieve(part.batch_id)
-        before = part.remote
-        part.take(batch)
-        if part.remote != before:
-            seen[part.index] = batch
-    if not seen:
-        return job
-    if locked:
-        store.save(job)
-        return job
-    with store.lock(job.id, wait=False) as got:
-        if not got:
-            return job
-        fresh = store.load(job.id)
-        for part in fresh.parts:
-            if part.index in seen and part.batch_id == seen[part.index].get("id"):
-                part.take(seen[part.index])
-        store.save(fresh)
-        return fresh
 
 
 def status(
@@ -108,12 +58,12 @@ def status(
                 if job.submitted and not job.finished:
                     jobs[i] = _wait(store, job, config, poll)
                     waited.append(jobs[i])
-        show.jobs(jobs, as_json=as_json)
+        show.jobs([job_view(job) for job in jobs], as_json=as_json)
         _check_outcome(waited)  # only the jobs waited for: an old failure is old news
         return
     job = store.find(job_ref)
     job = _wait(store, job, config, poll) if wait else _refreshed(store, job, config)
-    show.job(job, as_json=as_json)
+    show.job(job_view(job), as_json=as_json)
     if wait:
         _check_outcome([job])
 
@@ -127,7 +77,7 @@ def _refreshed(
     if job.finished or not any(p.batch_id for p in job.parts):
         return job
     try:
-        api = open_api(settings_for(job, config), job.base_url)
+        api = open_for(job, config)
         try:
             return refresh(store, api, job)
         finally:
@@ -147,10 +97,10 @@ def _wait(store: JobStore, job: RemoteJob, config: Path | None, poll: float) -> 
         )
     if job.finished:
         return job
-    api = open_api(settings_for(job, config), job.base_url)
-    progress = show.WaitProgress(job)
-    interval = poll
+    api = open_for(job, config)
+    progress = show.WaitProgress(job.id, job.requests)
     failing_since: float | None = None
+    polls, cap = 0, max(MAX_POLL, poll)  # a --poll above the cap is taken as asked
     try:
         while True:
             try:
@@ -165,11 +115,11 @@ def _wait(store: JobStore, job: RemoteJob, config: Path | None, poll: float) -> 
                     progress.notice(f"cannot check the job right now ({exc.message}); retrying")
                 elif now - failing_since > OUTAGE_BUDGET:
                     raise
-            progress.update(job)
+            progress.update(job_view(job))
             if job.finished:
                 return job
-            time.sleep(interval)
-            interval = min(max(interval * 1.5, poll), max(MAX_POLL, poll))
+            polls += 1
+            time.sleep(backoff_delay(polls, poll, cap, factor=POLL_GROWTH, jitter=0))
     finally:
         progress.close()
         api.close()
@@ -203,15 +153,13 @@ def cancel(job_ref: str, *, config: Path | None, as_json: bool) -> None:
     with store.locked(job.id, "cancel"):
         job = store.load(job.id)
         needs_api = any(not p.terminal and (p.batch_id or p.create_sent) for p in job.parts)
-        api = open_api(settings_for(job, config), job.base_url) if needs_api else None
-        cancelled: list[Part] = []
+        api = open_for(job, config) if needs_api else None
+        cancelled: list[int] = []
         try:
             for part in job.parts:
                 if part.terminal:
                     continue
                 if part.batch_id is None and part.create_sent and api is not None:
-                    from deepseek_cli.batch.remote.submit import find_batch
-
                     found = find_batch(api, job, part)
                     if found is not None:
                         part.take(found)
@@ -219,13 +167,13 @@ def cancel(job_ref: str, *, config: Path | None, as_json: bool) -> None:
                     part.local_cancel = True  # a later submit must not create it
                 elif api is not None and not part.terminal:
                     part.take(_cancel_one(api, part))
-                cancelled.append(part)
+                cancelled.append(part.index)
                 store.save(job)
         finally:
             if api is not None:
                 api.close()
         store.save(job)
-    show.cancelled(job, cancelled, as_json=as_json)
+    show.cancelled(job_view(job), cancelled, as_json=as_json)
 
 
 def _cancel_one(api: BatchApi, part: Part) -> dict[str, Any]:

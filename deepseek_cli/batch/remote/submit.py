@@ -25,23 +25,25 @@ The order is what makes it safe to run again after any failure or kill (RELIABIL
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import shutil
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, cast
 
 from deepseek_cli.batch.input import MAX_LINE_BYTES, InputSource, RequestLine, iter_lines, scan
 from deepseek_cli.batch.planner import Planned, Planner
 from deepseek_cli.batch.remote import eligibility as support
-from deepseek_cli.batch.remote.jobs import JobStore, Part, RemoteJob, new_job_id, now_iso
-from deepseek_cli.batch.remote.status import open_api
+from deepseek_cli.batch.remote.client import find_batch, open_api
+from deepseek_cli.batch.remote.jobs import JobStore, Part, RemoteJob, job_view, new_job_id
 from deepseek_cli.config.settings import RequestFlags, Settings, load
 from deepseek_cli.errors import ApiError, InputDataError, UsageError
 from deepseek_cli.render import remote as show
 from deepseek_cli.render import stderr as say
+from deepseek_cli.safefile import AtomicWriter, file_sha256
+from deepseek_cli.timestamps import utc_iso
 
 MAX_LINES = 50_000
 MAX_BYTES = 100 * 1024 * 1024
@@ -92,7 +94,7 @@ def submit(flags: RequestFlags, options: SubmitOptions) -> None:
         job = store.load(job.id)
         if not job.submitted:
             _send(store, settings, job)
-    show.submitted(job, as_json=options.json_output)
+    show.submitted(job_view(job), requests=job.requests, as_json=options.json_output)
 
 
 @dataclass
@@ -104,23 +106,28 @@ class _Built:
 
 
 class _PartWriter:
-    """The open part file of one model: rolls over at the line and byte limits."""
+    """The open part file of one model (private, whole or absent); the caller rolls over
+    to a new one at the line and byte limits."""
 
-    def __init__(self, part: Part, handle: IO[bytes]) -> None:
+    def __init__(self, part: Part, staging: Path) -> None:
         self.part = part
-        self.handle = handle
-        self.hasher = hashlib.sha256()
+        self.file = AtomicWriter(staging / part.file)
+        self.closed = False
 
     def write(self, data: bytes, input_line: int) -> None:
-        self.handle.write(data)
-        self.hasher.update(data)
+        self.file.write(data)
         self.part.lines += 1
         self.part.bytes += len(data)
         self.part.add_line(input_line)
 
     def close(self) -> None:
-        self.handle.close()
-        self.part.sha256 = self.hasher.hexdigest()
+        self.file.replace()
+        self.part.sha256 = self.file.sha256
+        self.closed = True
+
+    def discard(self) -> None:
+        self.file.discard()
+        self.closed = True
 
 
 def _build_parts(settings: Settings, options: SubmitOptions, staging: Path) -> _Built:
@@ -168,15 +175,15 @@ def _build_parts(settings: Settings, options: SubmitOptions, staging: Path) -> _
                     index = len(parts) + 1
                     part = Part(index, planned.model, f"part-{index:03d}.jsonl", 0, 0, "")
                     parts.append(part)
-                    # Closed in close() (or below on failure): one file per open part.
-                    handle = (staging / part.file).open("xb")
-                    os.fchmod(handle.fileno(), 0o600)
-                    writer = open_parts[planned.model] = _PartWriter(part, handle)
+                    writer = open_parts[planned.model] = _PartWriter(part, staging)
                 writer.write(data, parsed.line)
+            for writer in open_parts.values():
+                if not writer.closed:
+                    writer.close()
         finally:
             for writer in open_parts.values():
-                if not writer.handle.closed:
-                    writer.close()
+                if not writer.closed:
+                    writer.discard()  # the whole staging directory goes anyway
         if problems:
             more = f"; and {len(problems) - 10} more" if len(problems) > 10 else ""
             raise InputDataError(
@@ -191,13 +198,11 @@ def _build_parts(settings: Settings, options: SubmitOptions, staging: Path) -> _
 
 
 def _hash(source: InputSource) -> tuple[str, int]:
-    hasher = hashlib.sha256()
-    size = 0
+    """The input's SHA-256 and size (the record says exactly what was submitted)."""
     with source.open() as fh:
-        while chunk := fh.read(1 << 20):
-            hasher.update(chunk)
-            size += len(chunk)
-    return hasher.hexdigest(), size
+        # A buffered binary file either way (the input file or the stdin spool).
+        digest = file_sha256(cast(io.BufferedIOBase, fh))
+        return digest, fh.tell()
 
 
 def _batch_line(spec: RequestLine, planned: Planned, planner: Planner) -> bytes:
@@ -265,7 +270,7 @@ def _adopt_or_create(
         profile = settings.profile
         job = RemoteJob(
             id=job_id,
-            created_at=now_iso(),
+            created_at=utc_iso(),
             input_path="<stdin>" if options.input == "-" else str(Path(options.input).resolve()),
             input_sha256=built.input_sha256,
             input_bytes=built.input_bytes,
@@ -332,26 +337,3 @@ def _send(store: JobStore, settings: Settings, job: RemoteJob) -> None:
             store.save(job)
     finally:
         api.close()
-
-
-def find_batch(api: Any, job: RemoteJob, part: Part) -> dict[str, Any] | None:
-    """The provider's batch for ``part`` if a create reached it (newest first; stops at
-    batches made before the job)."""
-    oldest = _epoch(job.created_at) - 3600
-    for batch in api.batches():
-        metadata = batch.get("metadata") or {}
-        if (
-            metadata.get("local_job_id") == job.id and metadata.get("local_part") == str(part.index)
-        ) or (part.file_id is not None and batch.get("input_file_id") == part.file_id):
-            return dict(batch)
-        created = batch.get("created_at")
-        if isinstance(created, int | float) and created < oldest:
-            return None
-    return None
-
-
-def _epoch(iso: str) -> float:
-    try:
-        return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return 0.0
