@@ -16,14 +16,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from deepseek_cli.batch.input import MAX_LINE_BYTES, InputSource, RequestLine, iter_lines, scan
+from deepseek_cli.batch.input_scan import MAX_LINE_BYTES, iter_lines, scan
+from deepseek_cli.batch.input_source import InputSource
+from deepseek_cli.batch.line_format import RequestLine
 from deepseek_cli.batch.planner import Planner
 from deepseek_cli.batch.tokens import prompt_tokens
-from deepseek_cli.catalog.pricing import cost_of
+from deepseek_cli.catalog.pricing import Spend, cost_of
 from deepseek_cli.config.settings import RequestFlags, load
 from deepseek_cli.errors import InputDataError, UsageError
 from deepseek_cli.events import Usage
 from deepseek_cli.render import stderr as say
+from deepseek_cli.render.estimate import format_text
+
+__all__ = ["ModelEstimate", "estimate", "format_text"]  # format_text: cli/batch.py's, for now
 
 
 @dataclass
@@ -86,21 +91,13 @@ def estimate(
     finally:
         source.close()
     rows = []
-    total_cost: float | None = 0.0
-    currency: str | None = None
+    spend = Spend()
     for entry in models.values():
         if remote:
             support.check_model(settings.profile, entry.model)
         price = planner.price(entry.model)
         cost = cost_of(Usage(entry.input_tokens, 0, entry.output_tokens), price, factor)
-        if cost is None:
-            total_cost = None
-        elif total_cost is not None:
-            if currency not in (None, cost.currency):
-                total_cost = None
-            else:
-                currency = cost.currency
-                total_cost += cost.amount
+        spend.add(cost)
         rows.append(
             {
                 "model": entry.model,
@@ -123,68 +120,7 @@ def estimate(
         "assumed_output": assume_output,
         "price": "batch" if remote else "real-time",
         "lines_without_output_estimate": sum(e.unknown_output for e in models.values()),
-        "cost": (
-            {"amount": round(total_cost, 8), "currency": currency}
-            if total_cost is not None and currency is not None
-            else None
-        ),
+        # Null when a model has no price or the models' currencies differ: never a guess.
+        "cost": spend.total_json(),
         "models": rows,
     }
-
-
-def format_text(result: dict[str, Any]) -> str:
-    """The human table of an estimate."""
-
-    def money(cost: dict[str, Any] | None) -> str:
-        if cost is None:
-            return "unknown"
-        symbol = {"USD": "$", "CNY": "¥"}.get(cost["currency"])
-        amount = cost["amount"]
-        return f"{symbol}{amount:,.4f}" if symbol else f"{amount:,.4f} {cost['currency']}"
-
-    header = ("model", "lines", "input tokens", "output tokens", "cost")
-    table = [header]
-    for row in result["models"]:
-        table.append(
-            (
-                row["model"],
-                f"{row['lines']:,}",
-                f"{row['input_tokens']:,}",
-                f"{row['output_tokens']:,}",
-                money(row["cost"]),
-            )
-        )
-    if len(result["models"]) != 1:
-        table.append(
-            (
-                "total",
-                f"{result['lines']:,}",
-                f"{result['input_tokens']:,}",
-                f"{result['output_tokens']:,}",
-                money(result["cost"]),
-            )
-        )
-    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-    out = []
-    for r in table:
-        cells = [r[0].ljust(widths[0])] + [
-            c.rjust(w) for c, w in zip(r[1:], widths[1:], strict=True)
-        ]
-        out.append("  ".join(cells).rstrip())
-    notes = []
-    if result.get("price") == "batch":
-        notes.append("cost at the Batch price: half the real-time price (batch submit)")
-    if result["assumed_output"] is not None:
-        notes.append(f"output assumed: {result['assumed_output']:,} tokens per line")
-    else:
-        notes.append("output assumed: each line's max_tokens")
-    unknown = result["lines_without_output_estimate"]
-    if unknown:
-        notes.append(
-            f"{unknown:,} line(s) have no max_tokens: their output is not counted "
-            "(pass --assume-output N)"
-        )
-    if result["invalid_lines"]:
-        notes.append(f"{result['invalid_lines']:,} unusable line(s) skipped")
-    notes.append("input tokens are estimates (about 0.3 per English, 0.6 per Chinese character)")
-    return "\n".join(out + notes) + "\n"

@@ -28,12 +28,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deepseek_cli.backends import Backend, make_backend
-from deepseek_cli.batch.input import MAX_LINE_BYTES, InputScan, InputSource, iter_lines, scan
+from deepseek_cli.batch.input_scan import MAX_LINE_BYTES, InputScan, iter_lines, scan
+from deepseek_cli.batch.input_source import InputSource
 from deepseek_cli.batch.ledger_feed import LedgerFeed
+from deepseek_cli.batch.lifecycle import Job, JobOptions
 from deepseek_cli.batch.limits import Limits
 from deepseek_cli.batch.planner import Planner
-from deepseek_cli.batch.scheduler import Job, JobOptions
 from deepseek_cli.batch.stats import Stats
+from deepseek_cli.batch.stop_reason import StopReason
 from deepseek_cli.batch.writer import OutputFiles, default_errors_path
 from deepseek_cli.config.profiles import Timeouts
 from deepseek_cli.config.settings import RequestFlags, Settings, load
@@ -294,17 +296,8 @@ def _finish(
     had_errors = failed + unusable > 0
     if reason is None:
         status, code = ("partial", ExitCode.PARTIAL) if had_errors else ("completed", ExitCode.OK)
-    elif reason in ("sigint", "sigterm"):
-        status = "interrupted"
-        code = ExitCode.SIGINT if reason == "sigint" else ExitCode.SIGTERM
     else:
-        status = "stopped"
-        code = {
-            "auth": ExitCode.NOPERM,
-            "unavailable": ExitCode.UNAVAILABLE,
-            "tempfail": ExitCode.TEMPFAIL,
-            "output": ExitCode.UNAVAILABLE,
-        }.get(reason, ExitCode.INTERNAL)
+        status, code = ("interrupted" if reason.interrupted else "stopped"), reason.exit_code
     summary = stats.summary(
         status=status,
         exit_code=int(code),
@@ -329,29 +322,29 @@ def _finish(
                 f"see {errors}" + (" (--retry-errors runs failed items again)" if failed else ""),
             )
         return
-    if reason == "crash" and error is not None:
+    if reason is StopReason.CRASH and error is not None:
         raise error
-    if reason in ("sigint", "sigterm"):
+    if reason.interrupted:
         raise JobStopped(f"interrupted: {progress_text}", code, resume)
-    if reason == "auth" and isinstance(error, ApiError):
+    if reason is StopReason.AUTH and isinstance(error, ApiError):
         error.hint = (
             f"{error.hint + '; ' if error.hint else ''}nothing was recorded for unfinished "
             f"items ({progress_text}); fix it and {resume}"
         )
         raise error
-    if reason == "unavailable":
+    if reason is StopReason.UNAVAILABLE:
         last = error.message if isinstance(error, ApiError) else "no successful response"
         raise ServerError(
             f"provider unavailable for over {options.outage_budget:g} s ({last}); {progress_text}",
             hint=f"try again later: {resume}",
         )
-    if reason == "tempfail" and isinstance(error, ApiError):
+    if reason is StopReason.TEMPFAIL and isinstance(error, ApiError):
         raise JobStopped(
             f"rate limited: the provider asked to wait {error.retry_after:g} s, more than "
             f"--max-wait {options.max_wait:g} s; {progress_text}",
             ExitCode.TEMPFAIL,
             f"try again later: {resume}",
         )
-    if reason == "output" and isinstance(error, CliError):
+    if reason is StopReason.OUTPUT and isinstance(error, CliError):
         raise error
     raise JobStopped(f"batch stopped ({reason}): {progress_text}", code, resume)

@@ -31,10 +31,11 @@ from __future__ import annotations
 
 import asyncio
 import math
-import random
 from collections import deque
 from dataclasses import dataclass
+from typing import Literal
 
+from deepseek_cli.backends.backoff import backoff_delay
 from deepseek_cli.errors import ApiError
 
 MIN_RATE = 0.5  # req/s: the floor after repeated 429s (a storm is met with probes only)
@@ -42,6 +43,10 @@ PACING_MARGIN = 1.01  # 1 % slower than the limit: absorbs jitter between us and
 WINDOW = 60.0
 RATE_SAMPLE = 2.0  # seconds of dispatch history used to measure the current rate
 PROBE_POLL = 0.2
+
+# The outage breaker: closed (requests flow), open (none until ``open_until``), probe_ready
+# (the next request is the one probe), probing (that probe is out; no others meanwhile).
+BreakerState = Literal["closed", "open", "probe_ready", "probing"]
 
 
 @dataclass(frozen=True)
@@ -53,10 +58,9 @@ class Limits:
     max_backoff: float = 60.0
     breaker_items: int = 3  # distinct items failing in a row that open the breaker
 
-    def jitter(self, step: int) -> float:
-        """Full jitter: uniform in [0, min(max, base * 2^(step-1))]."""
-        ceiling = min(self.max_backoff, self.backoff * 2.0 ** max(step - 1, 0))
-        return random.uniform(0.0, ceiling)
+    def delay(self, step: int) -> float:
+        """Seconds to back off before retry number ``step``: exponential, full jitter."""
+        return backoff_delay(step, self.backoff, self.max_backoff)
 
 
 class TokenSlot:
@@ -85,7 +89,7 @@ class Gate:
         self.cap_ceiling: float | None = None
         self.recent: deque[float] = deque()
         # outage breaker
-        self.state = "closed"  # closed | open | probe_ready | probing
+        self.state: BreakerState = "closed"
         self.open_until = 0.0
         self.outages = 0
         self.failed_items: set[str] = set()
@@ -230,7 +234,7 @@ class Gate:
                 self.trouble_since = now
             if new_event:
                 self.congestion += 1
-            until = now + self.limits.jitter(max(self.congestion, 1))
+            until = now + self.limits.delay(max(self.congestion, 1))
         self.pause_until = max(self.pause_until, until)
         if new_event:
             self._decrease(now)
@@ -268,7 +272,7 @@ class Gate:
     def _open(self, now: float) -> None:
         self.outages += 1
         self.state = "open"
-        self.open_until = now + self.limits.jitter(self.outages)
+        self.open_until = now + self.limits.delay(self.outages)
         self.failed_items.clear()
 
     def troubled_for(self, now: float) -> float:

@@ -1,8 +1,9 @@
-"""Counters of a batch job, shared by the scheduler, the progress display and the summary.
+"""Counters of a batch job, shared by the running job, the progress display and the summary.
 
 Why separate: the progress display (in ``render``) reads these and must not depend on the
-scheduler; the summary (``--json`` and the final line) is derived from the same numbers, so
-what the bar said and what the summary says never disagree.
+job; the summary (``--json`` and the final line) is derived from the same numbers, so what
+the bar said and what the summary says never disagree. Money is a ``Spend``: the summary's
+``cost`` is a total only when every success was priced, in one currency.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from typing import Any
+
+from deepseek_cli.catalog.pricing import Spend
 
 
 @dataclass
@@ -23,10 +26,7 @@ class Stats:
     attempts: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
-    cost: float = 0.0
-    currency: str | None = None
-    priced: int = 0  # successes whose cost is known
-    in_flight: int = 0
+    spend: Spend = field(default_factory=Spend)  # of this run's successes
     started: float = field(default_factory=time.monotonic)
     ended: float | None = None
 
@@ -52,13 +52,6 @@ class Stats:
             return 0.0
         return remaining / rate if rate > 0 else None
 
-    def add_cost(self, amount: float, currency: str) -> None:
-        if self.currency is None:
-            self.currency = currency
-        if currency == self.currency:
-            self.cost += amount
-            self.priced += 1
-
     def summary(self, **extra: Any) -> dict[str, Any]:
         return {
             **extra,
@@ -72,11 +65,8 @@ class Stats:
             "attempts": self.attempts,
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
-            "cost": (
-                {"amount": round(self.cost, 8), "currency": self.currency}
-                if self.currency is not None
-                else None
-            ),
+            # Null unless every success was priced, in one currency: never a partial sum.
+            "cost": self.spend.total_json(),
             "elapsed_s": round(self.elapsed, 3),
             "requests_per_s": round(self.rate, 2),
         }

@@ -4,11 +4,11 @@ Why it exists: the output file is the job's only memory of what is done (an id i
 when its complete record is in the output or errors file), so every way of losing or doubling
 a record is closed here:
 
-- **Lock**: ``flock(LOCK_EX | LOCK_NB)`` on the output file's own descriptor, i.e. on its inode,
-  never on a sidecar named after the path: a symlink, a hardlink or another relative path
-  reaches the same inode and is refused (exit 75). The kernel drops the lock when the process
-  dies, even by SIGKILL, so there is never a stale lock to delete. The errors file is locked
-  the same way.
+- **Lock**: an exclusive ``flock``, never waited for, on the output file's own descriptor,
+  i.e. on its inode, never on a sidecar named after the path: a symlink, a hardlink or
+  another relative path reaches the same inode and is refused (exit 75). The kernel drops
+  the lock when the process dies, even by SIGKILL, so there is never a stale lock to delete.
+  The errors file is locked the same way.
 - **Torn tail**: a crash or a short write can leave a last line without its newline; it is
   truncated away on open, before anything is appended, and its id is simply redone.
 - **One record per write()** on an ``O_APPEND`` descriptor held by the only writer. A short
@@ -24,17 +24,16 @@ a record is closed here:
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from deepseek_cli.batch.input import read_lines
+from deepseek_cli.batch.line_reader import read_lines
 from deepseek_cli.batch.records import record_key
 from deepseek_cli.errors import CliError, ExitCode, LockedError, UsageError
-from deepseek_cli.safefile import fsync_dir
+from deepseek_cli.safefile import flock, fsync_dir
 
 SYNC_AFTER_SECONDS = 0.75  # plus the ticker's period: every record is on disk within ~1 s
 SYNC_AFTER_RECORDS = 100
@@ -128,17 +127,17 @@ class OutputFiles:
         except OSError as exc:
             raise UsageError(f"cannot open {path}: {exc.strerror}") from None
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            got = flock(fd, wait=False)
+        except OSError as exc:
+            os.close(fd)
+            raise UsageError(f"cannot lock {path}: {exc.strerror}") from None
+        if not got:
             holder = _holder(fd)
             os.close(fd)
             raise LockedError(
                 f"{path} is in use by another batch job{holder}",
                 "wait for it to finish (or stop it), or write to another -o file",
-            ) from None
-        except OSError as exc:
-            os.close(fd)
-            raise UsageError(f"cannot lock {path}: {exc.strerror}") from None
+            )
         if created:
             fsync_dir(path.resolve().parent)
         removed = self._repair(fd)

@@ -5,29 +5,69 @@ redrawn by the job's ticker a few times a second (no refresh thread), with notic
 above it. Otherwise (cron, CI, a pipe) one plain status line at most every 10 s, so a log gets
 a heartbeat, not a flood. Always a final summary: one line on stderr, or with ``--json`` one
 JSON object on stdout.
+
+The job's counters arrive as :class:`JobCounts`, declared here, so this module needs nothing
+from ``batch`` (which imports render).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 import time
 from typing import Any, Protocol
 
-from deepseek_cli.batch.stats import Stats
+from deepseek_cli.catalog.pricing import Spend
 from deepseek_cli.render import stderr as say
 from deepseek_cli.render import stderr_is_terminal
+from deepseek_cli.render.numbers import money, spend_text
+from deepseek_cli.render.stdout import emit_json
+
+__all__ = [
+    "BatchProgress",
+    "JobCounts",
+    "PlainProgress",
+    "TerminalProgress",
+    "cost_so_far",
+    "duration",
+    "make_progress",
+    "money",  # render/remote.py imports it from here, until it imports render.numbers
+    "print_summary",
+    "status_text",
+]
 
 STATUS_EVERY = 10.0
-_SYMBOLS = {"USD": "$", "CNY": "¥"}
 
 
-def money(amount: float, currency: str | None) -> str:
-    if currency is None:
-        return "cost unknown"
-    symbol = _SYMBOLS.get(currency)
-    return f"{symbol}{amount:.4f}" if symbol else f"{amount:.4f} {currency}"
+class JobCounts(Protocol):
+    """What the display reads of a batch job's counters (``batch.stats.Stats``)."""
+
+    @property
+    def total(self) -> int: ...
+    @property
+    def done(self) -> int: ...
+    @property
+    def done_before(self) -> int: ...
+    @property
+    def ok(self) -> int: ...
+    @property
+    def failed(self) -> int: ...
+    @property
+    def invalid(self) -> int: ...
+    @property
+    def retries(self) -> int: ...
+    @property
+    def input_tokens(self) -> int: ...
+    @property
+    def output_tokens(self) -> int: ...
+    @property
+    def spend(self) -> Spend: ...
+    @property
+    def rate(self) -> float: ...
+    @property
+    def eta(self) -> float | None: ...
+    @property
+    def elapsed(self) -> float: ...
 
 
 def duration(seconds: float | None) -> str:
@@ -41,7 +81,12 @@ def duration(seconds: float | None) -> str:
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
-def status_text(stats: Stats) -> str:
+def cost_so_far(stats: JobCounts) -> str:
+    """``$0.0125``, ``$0.01 + unknown (2 items)``, or ``no cost`` before any success."""
+    return spend_text(stats.spend, "item", empty="no cost")
+
+
+def status_text(stats: JobCounts) -> str:
     percent = 100 * stats.done / stats.total if stats.total else 100.0
     parts = [
         f"{stats.done:,}/{stats.total:,} done ({percent:.0f}%)",
@@ -49,18 +94,18 @@ def status_text(stats: Stats) -> str:
         f"{stats.retries:,} retries",
         f"{stats.rate:.1f} req/s",
         f"{stats.input_tokens + stats.output_tokens:,} tokens",
-        money(stats.cost, stats.currency),
+        cost_so_far(stats),
         f"ETA {duration(stats.eta)}",
     ]
     return ", ".join(parts)
 
 
 class BatchProgress(Protocol):
-    def update(self, stats: Stats) -> None: ...
+    def update(self, stats: JobCounts) -> None: ...
 
     def notice(self, text: str) -> None: ...
 
-    def close(self, stats: Stats) -> None: ...
+    def close(self, stats: JobCounts) -> None: ...
 
 
 class PlainProgress:
@@ -70,7 +115,7 @@ class PlainProgress:
         self.every = every
         self.last = time.monotonic()
 
-    def update(self, stats: Stats) -> None:
+    def update(self, stats: JobCounts) -> None:
         now = time.monotonic()
         if now - self.last >= self.every:
             self.last = now
@@ -81,7 +126,7 @@ class PlainProgress:
         with contextlib.suppress(OSError):  # a terminal that went away (SIGHUP)
             say.notice(text)
 
-    def close(self, stats: Stats) -> None:
+    def close(self, stats: JobCounts) -> None:
         pass
 
 
@@ -106,10 +151,10 @@ class TerminalProgress:
         self._task = self._progress.add_task("batch", total=1, rate="", eta="", info="")
         self._progress.start()
 
-    def update(self, stats: Stats) -> None:
+    def update(self, stats: JobCounts) -> None:
         info = (
             f"{stats.input_tokens + stats.output_tokens:,} tok  "
-            f"{money(stats.cost, stats.currency)}  {stats.failed:,} err  {stats.retries:,} retry"
+            f"{cost_so_far(stats)}  {stats.failed:,} err  {stats.retries:,} retry"
         )
         self._progress.update(
             self._task,
@@ -126,7 +171,7 @@ class TerminalProgress:
         with contextlib.suppress(OSError):
             say.notice(text)
 
-    def close(self, stats: Stats) -> None:
+    def close(self, stats: JobCounts) -> None:
         with contextlib.suppress(OSError):
             self._progress.stop()
 
@@ -135,14 +180,10 @@ def make_progress() -> BatchProgress:
     return TerminalProgress() if stderr_is_terminal() else PlainProgress()
 
 
-def print_summary(summary: dict[str, Any], stats: Stats, *, as_json: bool) -> None:
+def print_summary(summary: dict[str, Any], stats: JobCounts, *, as_json: bool) -> None:
     """The final summary: JSON on stdout with ``--json``, else one line on stderr."""
     if as_json:
-        try:
-            sys.stdout.write(json.dumps(summary, ensure_ascii=False) + "\n")
-            sys.stdout.flush()
-        except (BrokenPipeError, ValueError):
-            pass
+        emit_json(summary)
         return
     text = (
         f"batch {summary.get('batch_id', '')}: {stats.done:,}/{stats.total:,} done "
@@ -158,8 +199,7 @@ def print_summary(summary: dict[str, Any], stats: Stats, *, as_json: bool) -> No
     if stats.ok or stats.failed:
         text += (
             f"; {duration(stats.elapsed)}, {stats.rate:.1f} req/s, "
-            f"{stats.input_tokens + stats.output_tokens:,} tokens, "
-            f"{money(stats.cost, stats.currency)}"
+            f"{stats.input_tokens + stats.output_tokens:,} tokens, {cost_so_far(stats)}"
         )
     else:
         text += "; nothing left to send"
