@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from deepseek_cli.batch.policy import (
+from deepseek_cli.batch.scheduler.policy import (
     Fault,
     GateAnswer,
     ItemState,
@@ -23,7 +23,7 @@ from deepseek_cli.batch.policy import (
     decide,
     fault_of,
 )
-from deepseek_cli.batch.stop_reason import StopReason
+from deepseek_cli.batch.scheduler.stop_reason import StopReason
 from deepseek_cli.errors import (
     AuthError,
     InvalidRequestError,

@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from deepseek_cli.batch.line_format import BadLine, RequestLine, parse_line
+from deepseek_cli.batch.input.grammar import BadLine, RequestLine, parse_line
 from deepseek_cli.batch.stats import Stats
 from deepseek_cli.catalog.pricing import Cost
 from deepseek_cli.render.estimate import format_text

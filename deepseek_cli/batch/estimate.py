@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from deepseek_cli.batch.input_scan import MAX_LINE_BYTES, iter_lines, scan
-from deepseek_cli.batch.input_source import InputSource
-from deepseek_cli.batch.line_format import RequestLine
+from deepseek_cli.batch.input.grammar import RequestLine
+from deepseek_cli.batch.input.scan import MAX_LINE_BYTES, iter_lines, scan
+from deepseek_cli.batch.input.source import InputSource
 from deepseek_cli.batch.planner import Planner
 from deepseek_cli.batch.tokens import prompt_tokens
 from deepseek_cli.catalog.pricing import Spend, cost_of
@@ -52,10 +52,10 @@ def estimate(
     settings = load(flags, os.environ, need_key=False)
     factor = 1.0
     if remote:
-        from deepseek_cli.batch.remote import eligibility as support
+        from deepseek_cli.batch import eligibility
 
-        support.check_profile(settings.profile)
-        factor = support.BATCH_PRICE_FACTOR
+        eligibility.check_profile(settings.profile)
+        factor = eligibility.BATCH_PRICE_FACTOR
     if input_path != "-" and not Path(input_path).is_file():
         raise UsageError(f"cannot read {input_path}: no such file")
     try:
@@ -94,7 +94,7 @@ def estimate(
     spend = Spend()
     for entry in models.values():
         if remote:
-            support.check_model(settings.profile, entry.model)
+            eligibility.check_model(settings.profile, entry.model)
         price = planner.price(entry.model)
         cost = cost_of(Usage(entry.input_tokens, 0, entry.output_tokens), price, factor)
         spend.add(cost)

@@ -28,14 +28,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deepseek_cli.backends import Backend, make_backend
-from deepseek_cli.batch.input_scan import MAX_LINE_BYTES, InputScan, iter_lines, scan
-from deepseek_cli.batch.input_source import InputSource
+from deepseek_cli.batch.input.scan import MAX_LINE_BYTES, InputScan, iter_lines, scan
+from deepseek_cli.batch.input.source import InputSource
 from deepseek_cli.batch.ledger_feed import LedgerFeed
-from deepseek_cli.batch.lifecycle import Job, JobOptions
 from deepseek_cli.batch.limits import Limits
 from deepseek_cli.batch.planner import Planner
+from deepseek_cli.batch.scheduler.lifecycle import Job, JobOptions
+from deepseek_cli.batch.scheduler.stop_reason import StopReason
 from deepseek_cli.batch.stats import Stats
-from deepseek_cli.batch.stop_reason import StopReason
 from deepseek_cli.batch.writer import OutputFiles, default_errors_path
 from deepseek_cli.config.profiles import Timeouts
 from deepseek_cli.config.settings import RequestFlags, Settings, load

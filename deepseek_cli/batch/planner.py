@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from deepseek_cli.backends.params import plan_request
-from deepseek_cli.batch.line_format import RequestLine
+from deepseek_cli.batch.input.grammar import RequestLine
 from deepseek_cli.batch.tokens import prompt_tokens
 from deepseek_cli.catalog.models import ModelInfo, Price, load_catalog
 from deepseek_cli.catalog.pricing import Cost, cost_of, price_at

@@ -21,7 +21,7 @@ import time
 import uuid
 from typing import Any
 
-from deepseek_cli.batch.line_format import BadLine
+from deepseek_cli.batch.input.grammar import BadLine
 from deepseek_cli.catalog.pricing import Cost
 from deepseek_cli.conversation import Reply
 from deepseek_cli.errors import ApiError

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from deepseek_cli.batch.line_reader import read_lines
+from deepseek_cli.batch.input.reader import read_lines
 from deepseek_cli.batch.records import record_key
 from deepseek_cli.errors import CliError, ExitCode, LockedError, UsageError
 from deepseek_cli.safefile import flock, fsync_dir

@@ -20,21 +20,8 @@ from typing import Any, Protocol
 from deepseek_cli.catalog.pricing import Spend
 from deepseek_cli.render import stderr as say
 from deepseek_cli.render import stderr_is_terminal
-from deepseek_cli.render.numbers import money, spend_text
+from deepseek_cli.render.numbers import spend_text
 from deepseek_cli.render.stdout import emit_json
-
-__all__ = [
-    "BatchProgress",
-    "JobCounts",
-    "PlainProgress",
-    "TerminalProgress",
-    "cost_so_far",
-    "duration",
-    "make_progress",
-    "money",  # render/remote.py imports it from here, until it imports render.numbers
-    "print_summary",
-    "status_text",
-]
 
 STATUS_EVERY = 10.0
 

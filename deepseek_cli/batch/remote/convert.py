@@ -29,9 +29,9 @@ from typing import Any
 from deepseek_cli.backends.error_map import map_error
 from deepseek_cli.backends.openai_compat import read_completion
 from deepseek_cli.batch import records
-from deepseek_cli.batch.input import read_lines
+from deepseek_cli.batch.eligibility import BATCH_PRICE_FACTOR
+from deepseek_cli.batch.input.reader import read_lines
 from deepseek_cli.batch.remote.downloads import ResultKind
-from deepseek_cli.batch.remote.eligibility import BATCH_PRICE_FACTOR
 from deepseek_cli.batch.remote.jobs import JobStore, Part, RemoteJob
 from deepseek_cli.batch.remote.ledger_rows import PartRows, call_row
 from deepseek_cli.batch.remote.summary import Tally

@@ -33,9 +33,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from deepseek_cli.batch.input import MAX_LINE_BYTES, InputSource, RequestLine, iter_lines, scan
+from deepseek_cli.batch import eligibility
+from deepseek_cli.batch.input.grammar import RequestLine
+from deepseek_cli.batch.input.scan import MAX_LINE_BYTES, iter_lines, scan
+from deepseek_cli.batch.input.source import InputSource
 from deepseek_cli.batch.planner import Planned, Planner
-from deepseek_cli.batch.remote import eligibility as support
 from deepseek_cli.batch.remote.client import find_batch, open_api
 from deepseek_cli.batch.remote.jobs import JobStore, Part, RemoteJob, job_view, new_job_id
 from deepseek_cli.config.settings import RequestFlags, Settings, load
@@ -79,7 +81,7 @@ def check_window(window: str) -> str:
 def submit(flags: RequestFlags, options: SubmitOptions) -> None:
     settings = load(flags, os.environ)
     profile = settings.profile
-    support.check_profile(profile)
+    eligibility.check_profile(profile)
     window = check_window(options.window)
     if options.input != "-" and not Path(options.input).is_file():
         raise UsageError(f"cannot read {options.input}: no such file")
@@ -157,7 +159,7 @@ def _build_parts(settings: Settings, options: SubmitOptions, staging: Path) -> _
                     continue
                 if planned.model not in checked:
                     checked.add(planned.model)
-                    support.check_model(settings.profile, planned.model)
+                    eligibility.check_model(settings.profile, planned.model)
                 data = _batch_line(parsed, planned, planner)
                 if len(data) > options.max_bytes:
                     raise InputDataError(
@@ -228,7 +230,7 @@ def _batch_line(spec: RequestLine, planned: Planned, planner: Planner) -> bytes:
     line = {
         "custom_id": spec.id,
         "method": "POST",
-        "url": support.endpoint_for(planned.model),
+        "url": eligibility.endpoint_for(planned.model),
         "body": body,
     }
     return (json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
@@ -279,7 +281,7 @@ def _adopt_or_create(
             provider=profile.provider,
             region=profile.region,
             base_url=profile.base_url,
-            endpoint=support.endpoint_for(built.parts[0].model),
+            endpoint=eligibility.endpoint_for(built.parts[0].model),
             window=window,
             fingerprint=fingerprint,
             name=options.name,
@@ -320,7 +322,7 @@ def _send(store: JobStore, settings: Settings, job: RemoteJob) -> None:
             }
             try:
                 created = api.create(
-                    part.file_id, support.endpoint_for(part.model), job.window, metadata
+                    part.file_id, eligibility.endpoint_for(part.model), job.window, metadata
                 )
             except ApiError as exc:
                 if not exc.retryable:

@@ -15,8 +15,8 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from deepseek_cli.batch.input.grammar import RequestLine
 from deepseek_cli.batch.limits import TokenSlot
-from deepseek_cli.batch.line_format import RequestLine
 from deepseek_cli.batch.planner import Planned
 from deepseek_cli.errors import ApiError
 

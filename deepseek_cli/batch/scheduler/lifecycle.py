@@ -21,17 +21,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from deepseek_cli.backends import Backend
-from deepseek_cli.batch.attempt import AttemptContext, Attempts
-from deepseek_cli.batch.backlog import Backlog
-from deepseek_cli.batch.dispatch import Dispatcher, Wakeup
+from deepseek_cli.batch.input.grammar import BadLine, RequestLine
 from deepseek_cli.batch.ledger_feed import LedgerFeed
 from deepseek_cli.batch.limits import Limits
-from deepseek_cli.batch.line_format import BadLine, RequestLine
 from deepseek_cli.batch.planner import Planner
-from deepseek_cli.batch.policy import Rules
-from deepseek_cli.batch.results import Results
+from deepseek_cli.batch.scheduler.attempt import AttemptContext, Attempts
+from deepseek_cli.batch.scheduler.backlog import Backlog
+from deepseek_cli.batch.scheduler.dispatch import Dispatcher, Wakeup
+from deepseek_cli.batch.scheduler.policy import Rules
+from deepseek_cli.batch.scheduler.results import Results
+from deepseek_cli.batch.scheduler.stop_reason import StopReason
 from deepseek_cli.batch.stats import Stats
-from deepseek_cli.batch.stop_reason import StopReason
 from deepseek_cli.batch.writer import OutputFiles
 from deepseek_cli.config.profiles import Timeouts
 from deepseek_cli.config.settings import Settings

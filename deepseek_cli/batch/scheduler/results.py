@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from deepseek_cli.batch import records
-from deepseek_cli.batch.line_format import BadLine
+from deepseek_cli.batch.input.grammar import BadLine
 from deepseek_cli.batch.stats import Stats
 from deepseek_cli.batch.writer import OutFile, OutputError, OutputFiles
 from deepseek_cli.catalog.pricing import Cost

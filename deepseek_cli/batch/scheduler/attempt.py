@@ -27,11 +27,11 @@ from urllib.parse import quote
 from deepseek_cli.backends import Backend
 from deepseek_cli.backends.deadlines import attempt_stream
 from deepseek_cli.backends.error_map import clean_message
-from deepseek_cli.batch.backlog import Backlog, Item
 from deepseek_cli.batch.ledger_feed import LedgerFeed, attempt_row
 from deepseek_cli.batch.limits import Gate
 from deepseek_cli.batch.planner import Planner
-from deepseek_cli.batch.policy import (
+from deepseek_cli.batch.scheduler.backlog import Backlog, Item
+from deepseek_cli.batch.scheduler.policy import (
     Action,
     Fault,
     GateAnswer,
@@ -46,9 +46,9 @@ from deepseek_cli.batch.policy import (
     decide,
     fault_of,
 )
-from deepseek_cli.batch.results import Results
+from deepseek_cli.batch.scheduler.results import Results
+from deepseek_cli.batch.scheduler.stop_reason import StopReason
 from deepseek_cli.batch.stats import Stats
-from deepseek_cli.batch.stop_reason import StopReason
 from deepseek_cli.catalog.pricing import Cost
 from deepseek_cli.config.profiles import Timeouts
 from deepseek_cli.config.settings import Settings

@@ -17,11 +17,11 @@ import contextlib
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any
 
-from deepseek_cli.batch.backlog import Backlog, Item
+from deepseek_cli.batch.input.grammar import BadLine, RequestLine
 from deepseek_cli.batch.limits import Gate, Limits
-from deepseek_cli.batch.line_format import BadLine, RequestLine
 from deepseek_cli.batch.planner import Planner
-from deepseek_cli.batch.results import Results
+from deepseek_cli.batch.scheduler.backlog import Backlog, Item
+from deepseek_cli.batch.scheduler.results import Results
 from deepseek_cli.batch.stats import Stats
 from deepseek_cli.errors import InvalidRequestError, UsageError
 

@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from deepseek_cli.batch.stop_reason import StopReason
+from deepseek_cli.batch.scheduler.stop_reason import StopReason
 from deepseek_cli.errors import ApiError, AuthError, RateLimitError
 
 
