@@ -23,7 +23,7 @@ class RootGroup(LazyGroup):
     lazy_commands: ClassVar[dict[str, str]] = {
         "ask": "deepseek_cli.cli.ask:ask",
         "chat": "deepseek_cli.cli.chat:chat",
-        "batch": "deepseek_cli.cli.batch:app",
+        "batch": "deepseek_cli.cli.batch.app:app",
         "models": "deepseek_cli.cli.models:app",
         "usage": "deepseek_cli.cli.usage:app",
         "config": "deepseek_cli.cli.config_cmd:app",
