@@ -44,14 +44,6 @@ def _config_path(config: Path | None) -> tuple[Path, bool]:
     return config_path(os.environ, config)
 
 
-def _dump(data: object) -> None:
-    import json
-
-    from deepseek_cli.render.stdout import emit
-
-    emit(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-
-
 @app.command(
     epilog="""\b
 Examples:
@@ -112,7 +104,7 @@ def show(
     from deepseek_cli.config import view as config_view
     from deepseek_cli.config.files import load_config_file
     from deepseek_cli.config.profiles import resolve_profile
-    from deepseek_cli.render.stdout import emit
+    from deepseek_cli.render.stdout import emit, emit_json
     from deepseek_cli.render.tables import fields_text
 
     file, explicit = _config_path(config)
@@ -122,7 +114,9 @@ def show(
     selected = config_view.selected_by(profile, os.environ, loaded.data)
     ledger = paths.ledger_file(os.environ)
     if json_output:
-        _dump(config_view.show_json(prof, loaded, key, selected=selected, ledger=ledger))
+        emit_json(
+            config_view.show_json(prof, loaded, key, selected=selected, ledger=ledger), indent=2
+        )
         return
     emit(fields_text(config_view.show_fields(prof, loaded, key, selected=selected, ledger=ledger)))
 
@@ -141,13 +135,14 @@ def profiles(
     """List every profile, built-in and from config.toml; * marks the default."""
     from deepseek_cli.config import view as config_view
     from deepseek_cli.config.files import load_config_file
+    from deepseek_cli.render.stdout import emit_json
     from deepseek_cli.render.tables import Column, print_table
 
     file, explicit = _config_path(config)
     loaded = load_config_file(file, required=explicit)
     rows = config_view.profile_rows(loaded.data, os.environ)
     if json_output:
-        _dump([r.to_json() for r in rows])
+        emit_json([r.to_json() for r in rows], indent=2)
         return
     columns = [
         Column(""),

@@ -143,11 +143,9 @@ def usage(
         model=model,
     )
     if json_output:
-        import json
+        from deepseek_cli.render.stdout import emit_json
 
-        from deepseek_cli.render.stdout import emit
-
-        emit(json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n")
+        emit_json(report.to_json(), indent=2)
         return
     if csv_output:
         import io
@@ -227,7 +225,7 @@ def balance(
     from deepseek_cli.config.view import load_profile
     from deepseek_cli.errors import UsageError
     from deepseek_cli.render import stderr as say
-    from deepseek_cli.render.stdout import emit
+    from deepseek_cli.render.stdout import emit, emit_json
 
     loaded, prof = load_profile(os.environ, config, profile=profile)
     if (reason := account.no_balance_reason(prof)) is not None:
@@ -242,10 +240,7 @@ def balance(
     assert key is not None  # deepseek profiles always need one
     result = account.fetch_balance(prof, key.value)
     if json_output:
-        import json
-
-        data = {"profile": prof.name, "provider": prof.provider}
-        emit(json.dumps({**data, **result.to_json()}, indent=2) + "\n")
+        emit_json({"profile": prof.name, "provider": prof.provider, **result.to_json()}, indent=2)
         return
     if not result.balances:
         say.notice("DeepSeek reported no balance entries")
