@@ -14,7 +14,15 @@ from typing import Annotated
 import typer
 
 from deepseek_cli.cli.boundary import guarded
-from deepseek_cli.cli.options import ConfigOpt, DebugOpt, ModelOpt, ProfileOpt, complete_profiles
+from deepseek_cli.cli.options import (
+    ConfigOpt,
+    DebugOpt,
+    JsonOpt,
+    ModelOpt,
+    ProfileOpt,
+    complete_profiles,
+)
+from deepseek_cli.cli.typer_apps import new_app
 
 EPILOG = """\b
 Examples:
@@ -25,17 +33,12 @@ Examples:
   $EDITOR "$(deepseek config path)"
 """
 
-app = typer.Typer(
+app = new_app(
     name="config",
     help="Show, create, change and check the configuration (config.toml).",
     epilog=EPILOG,
     no_args_is_help=True,
-    rich_markup_mode=None,
-    add_completion=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def _config_path(config: Path | None) -> tuple[Path, bool]:

@@ -15,6 +15,7 @@ import typer
 
 from deepseek_cli.cli.boundary import guarded
 from deepseek_cli.cli.options import ConfigOpt, DebugOpt, ProfileOpt, complete_models
+from deepseek_cli.cli.typer_apps import new_app
 
 if TYPE_CHECKING:
     from deepseek_cli.catalog.models import Catalog, ModelInfo
@@ -36,14 +37,11 @@ Examples:
   deepseek models show deepseek-r1 --json | jq .defaults
 """
 
-app = typer.Typer(
+app = new_app(
     name="models",
     help="List the models of a profile's provider: thinking, limits, features, prices, status.",
     epilog=EPILOG,
     invoke_without_command=True,
-    rich_markup_mode=None,
-    add_completion=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]

@@ -211,6 +211,7 @@ DebugOpt = Annotated[
     bool,
     typer.Option("--debug", help="Show tracebacks on errors (keys redacted)."),
 ]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 # The request options in --help order: command parameter, declaration, RequestFlags field.

@@ -16,10 +16,12 @@ from deepseek_cli.cli.boundary import guarded
 from deepseek_cli.cli.options import (
     ConfigOpt,
     DebugOpt,
+    JsonOpt,
     ProfileOpt,
     complete_models,
     complete_profiles,
 )
+from deepseek_cli.cli.typer_apps import new_app
 
 if TYPE_CHECKING:
     from deepseek_cli.ledger.reports import Report, Totals
@@ -57,14 +59,11 @@ class By(StrEnum):
     command = "command"
 
 
-app = typer.Typer(
+app = new_app(
     name="usage",
     help="Calls, tokens and cost from the local usage ledger.",
     epilog=EPILOG,
     invoke_without_command=True,
-    rich_markup_mode=None,
-    add_completion=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
@@ -113,7 +112,7 @@ def usage(
             show_default=False,
         ),
     ] = None,
-    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    json_output: JsonOpt = False,
     csv_output: Annotated[
         bool, typer.Option("--csv", help="Print CSV, one line per group.")
     ] = False,
@@ -215,7 +214,7 @@ def _print_report(report: Report) -> None:
 @guarded
 def balance(
     profile: ProfileOpt = None,
-    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    json_output: JsonOpt = False,
     config: ConfigOpt = None,
     debug: DebugOpt = False,
 ) -> None:

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import typer
-
 from deepseek_cli.cli.batch import help_texts as texts
 from deepseek_cli.cli.batch.local_commands import estimate, run
 from deepseek_cli.cli.batch.remote_commands import cancel, fetch, status, submit
+from deepseek_cli.cli.typer_apps import new_app
 
-app = typer.Typer(
+app = new_app(
     name="batch",
     help=texts.BATCH_HELP,
     epilog=texts.BATCH_EPILOG,
     no_args_is_help=True,
-    rich_markup_mode=None,
-    add_completion=False,
-    pretty_exceptions_enable=False,
 )
 
 app.command(epilog=texts.RUN_EPILOG)(run)
