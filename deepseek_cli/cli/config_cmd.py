@@ -1,7 +1,7 @@
 """``deepseek config path|show|profiles|init|set|doctor``: see, create, change and check config.
 
-Glue only: the rules for writing the file live in ``config_edit``, what ``show`` reports in
-``config_view``, and the checks in ``doctor``.
+Glue only: the rules for writing the file live in ``config.edit``, what ``show`` reports in
+``config.view``, and the checks in ``backends.doctor``.
 """
 
 from __future__ import annotations
