@@ -27,6 +27,7 @@ PLUMBING = {
     "deepseek_cli.cli.boundary",
     "deepseek_cli.cli.lazy",
     "deepseek_cli.cli.options",
+    "deepseek_cli.cli.typer_apps",
 }
 
 
