@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import stat
 import sys
-import time
+from datetime import datetime
 
 import pexpect
 from fakeserver import http_fixture, openai_stream
@@ -138,6 +140,9 @@ def test_session_saved_every_turn_and_resumed_by_a_new_process(cli):
         "think 1",
     )
     assert turn["profile"] == "ds" and turn["model"] == "deepseek-v4-pro"
+    utc_second = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+    assert utc_second.match(turn["ts"])
+    assert utc_second.match(json.loads(path.read_text())["created"])
     assert turn["usage"]["output_tokens"] == 7 and turn["cost"]["currency"] == "USD"
     cli.run("chat", "--session", "proj", input="second question\n")
     assert messages(cli, 1) == [
@@ -149,10 +154,46 @@ def test_session_saved_every_turn_and_resumed_by_a_new_process(cli):
 
 def test_continue_resumes_the_most_recent_session(cli):
     cli.run("chat", "--session", "old", input="a\n")
-    time.sleep(0.05)  # distinct modification times
     cli.run("chat", "--session", "new", input="b\n")
     cli.run("chat", "-c", input="c\n")
     assert [m["content"] for m in messages(cli, 2)] == ["b", "echo:b", "c"]
+
+
+def write_session(cli, name, *, created=None, ts=None, mtime):
+    """A session file as some version of deepseek wrote it, with the given file time."""
+    folder = cli.home / "sessions"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    turn = {"prompt": f"{name} question", "answer": f"{name} answer", "model": "deepseek-v4-pro"}
+    if ts is not None:
+        turn["ts"] = ts
+    data = {"name": name, "turns": [turn]}
+    if created is not None:
+        data["created"] = created
+    path = folder / f"{name}.json"
+    path.write_text(json.dumps(data))
+    path.chmod(0o600)
+    stamp = datetime.fromisoformat(mtime).timestamp()
+    os.utime(path, (stamp, stamp))
+
+
+def test_sessions_are_ordered_by_their_recorded_time_not_the_file_time(cli):
+    # "older" was touched (a copy, a restore) after "newer" was written; "legacy" is from
+    # before sessions recorded times, so its file time is all there is; "newer" has the
+    # +00:00 form of earlier versions.
+    write_session(
+        cli,
+        "older",
+        created="2024-05-01T09:00:00Z",
+        ts="2024-05-01T09:00:05Z",
+        mtime="2024-06-01T00:00:00+00:00",
+    )
+    write_session(cli, "newer", ts="2024-05-02T10:00:00+00:00", mtime="2024-05-01T09:00:00+00:00")
+    write_session(cli, "legacy", mtime="2024-05-01T12:00:00+00:00")
+    listed = cli.run("chat", input="/sessions\n")
+    names = [line.split()[0] for line in listed.stderr.splitlines() if "1 turns" in line]
+    assert names == ["newer", "legacy", "older"]
+    cli.run("chat", "-c", input="next\n")
+    assert [m["content"] for m in messages(cli, 0)] == ["newer question", "newer answer", "next"]
 
 
 def test_sessions_and_usage_commands(cli):
@@ -218,8 +259,7 @@ def test_pty_ctrl_c_mid_answer_returns_to_the_prompt(cli):
     cli.server.enqueue(openai_stream(answer=["tick "] * 400, delay=0.02))
     child = repl(cli, "--session", "cc")
     child.sendline("long one")
-    child.expect("tick")
-    time.sleep(0.3)
+    child.expect_exact("tick tick")  # part of the answer is on screen
     child.sendintr()
     child.expect("interrupted")
     child.expect_exact(PROMPT)

@@ -26,9 +26,6 @@ from deepseek_cli.config.settings import RequestFlags, load
 from deepseek_cli.errors import InputDataError, UsageError
 from deepseek_cli.events import Usage
 from deepseek_cli.render import stderr as say
-from deepseek_cli.render.estimate import format_text
-
-__all__ = ["ModelEstimate", "estimate", "format_text"]  # format_text: cli/batch.py's, for now
 
 
 @dataclass

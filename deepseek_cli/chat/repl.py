@@ -1,34 +1,31 @@
-"""The ``deepseek chat`` loop: turns, slash commands, session bookkeeping.
+"""The ``deepseek chat`` loop: read a line, send it as a turn or run a slash command, save.
 
 Input comes from a :class:`LineSource` (the prompt_toolkit editor on a terminal, plain lines
-when stdin is piped), so the loop itself knows nothing about terminals. Each turn goes through
-``runner.run_once`` like ``ask`` does (same notices, retries, rendering and ledger row) and is
-then saved to the session file. A failed turn prints one line and the loop goes on; Ctrl-C
-during an answer keeps the partial answer (marked interrupted, and in the history so the
-next turn has the context; ``/undo`` drops it) and returns to the prompt.
+when stdin is piped), so the loop itself knows nothing about terminals; the slash commands are
+a table it is given (``slash_commands.COMMANDS``). Each turn goes through ``turn.run_turn``
+like ``ask`` does (same notices, retries, rendering and ledger row) and is then saved to the
+session file. A failed turn prints one line and the loop goes on; Ctrl-C during an answer
+keeps the partial answer (marked interrupted, and in the history so the next turn has the
+context; ``/undo`` drops it) and returns to the prompt.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from deepseek_cli.catalog.models import EFFORT_LEVELS
-from deepseek_cli.catalog.pricing import Cost, Spend
 from deepseek_cli.chat import prompt_input, sessions
-from deepseek_cli.chat.sessions import Session, Turn
-from deepseek_cli.chat.turn import announce, cost_for, run_once
+from deepseek_cli.chat.sessions import Session, Turn, TurnStatus
+from deepseek_cli.chat.turn import plan_and_warn, reply_cost, run_turn
 from deepseek_cli.config import settings as settings_module
 from deepseek_cli.config.settings import RequestFlags, Settings
 from deepseek_cli.conversation import Reply, build_messages
 from deepseek_cli.errors import CliError, ExitCode, error_line
 from deepseek_cli.render import Renderer
 from deepseek_cli.render import stderr as say
-from deepseek_cli.render.numbers import spend_text
 from deepseek_cli.render.usage_line import usage_line
 
 
@@ -44,6 +41,8 @@ class LineSource(Protocol):
 
 @dataclass(frozen=True)
 class Command:
+    """A slash command: ``/name args``, its one-line help, and what it does to the REPL."""
+
     name: str
     args: str
     help: str
@@ -71,6 +70,7 @@ class Repl:
     source: LineSource
     output: Output
     interactive: bool
+    commands: Mapping[str, Command]
     attachments: list[tuple[Path, str]] = field(default_factory=list)
     last_failure: ExitCode | None = None
     failed_prompt: str | None = None
@@ -126,7 +126,7 @@ class Repl:
             return
         if text.startswith("/"):
             name, _, args = text[1:].partition(" ")
-            command = COMMANDS.get(name.lower())
+            command = self.commands.get(name.lower())
             if command is None:
                 say.warning(f"unknown command /{name}; /help lists them")
                 return
@@ -145,14 +145,14 @@ class Repl:
                 prompt, system=settings.system, history=self.session.history()
             )
             request = settings.chat_request(messages)
-            plan = announce(settings, request)
+            plan = plan_and_warn(settings, request)
         except CliError as exc:
             self._failed(exc, prompt)
             return
         reply = Reply()
-        status = "ok"
+        status: TurnStatus = "ok"
         try:
-            result = run_once(
+            result = run_turn(
                 settings,
                 request,
                 plan,
@@ -164,7 +164,7 @@ class Repl:
             cost = result.cost
         except KeyboardInterrupt:
             status = "interrupted"
-            cost = cost_for(settings, reply)
+            cost = reply_cost(settings, reply)
         except CliError as exc:
             self._failed(exc, prompt)
             return
@@ -200,260 +200,3 @@ class Repl:
             sessions.save(self.env, self.session)
         except OSError as exc:
             say.warning(f"session not saved: {exc}")
-
-
-# -- slash commands ------------------------------------------------------------------------
-
-
-def _help(repl: Repl, args: str) -> None:
-    width = max(len(f"/{c.name} {c.args}") for c in COMMANDS.values())
-    for command in COMMANDS.values():
-        usage = f"/{command.name} {command.args}"
-        say.write_line("info", f"{usage:<{width}}  {command.help}")
-    say.write_line(
-        "info",
-        "Enter sends; Alt-Enter (or Esc Enter) adds a line; Ctrl-R searches "
-        "history; Ctrl-C cancels; Ctrl-D quits. Start a line with // to send a '/'.",
-    )
-
-
-def _exit(repl: Repl, args: str) -> None:
-    raise ExitRepl
-
-
-def _clear(repl: Repl, args: str) -> None:
-    repl.session = Session(sessions.new_name())
-    repl.output.clear_screen()
-    say.notice(f"new conversation: session {repl.session.name}")
-
-
-def _model(repl: Repl, args: str) -> None:
-    if not args:
-        say.notice(f"model: {repl.settings.profile.model}")
-        return
-    if repl.change(model=args) and repl.settings.model_info is None:
-        say.notice(f"{args} is not in the catalog for {repl.settings.profile.provider}; sent as is")
-
-
-def _profile(repl: Repl, args: str) -> None:
-    if not args:
-        profile = repl.settings.profile
-        say.notice(f"profile: {profile.name} ({profile.provider}, {profile.base_url})")
-        return
-    # A new profile brings its own default model unless one was chosen with -m or /model.
-    if repl.change(profile=args, model=None):
-        say.notice(f"profile {args}: {repl.settings.profile.model}")
-
-
-def _thinking(on: bool) -> Callable[[Repl, str], None]:
-    def run(repl: Repl, args: str) -> None:
-        info = repl.settings.model_info
-        if info is not None and info.thinking != "hybrid":
-            kind = "always thinks" if info.thinking == "always" else "never thinks"
-            say.warning(f"{info.id} {kind}; it cannot switch thinking {'on' if on else 'off'}")
-            return
-        if repl.change(thinking=on):
-            say.notice(f"thinking {'on' if on else 'off'} for the next turns")
-
-    return run
-
-
-def _number_or_off(
-    name: str, field_name: str, parse: Callable[[str], object]
-) -> Callable[[Repl, str], None]:
-    def run(repl: Repl, args: str) -> None:
-        if not args:
-            say.notice(f"{name}: {repl.settings.option(field_name) or 'default'}")
-            return
-        if args.lower() in ("off", "default", "none"):
-            value = None
-        else:
-            try:
-                value = parse(args)
-            except ValueError as exc:
-                say.warning(f"/{name}: {exc}")
-                return
-        if repl.change(**{field_name: value}):
-            say.notice(f"{name}: {value if value is not None else 'default'}")
-
-    return run
-
-
-def _effort_value(text: str) -> str:
-    if text not in EFFORT_LEVELS:
-        raise ValueError(f"expected one of {', '.join(EFFORT_LEVELS)}")
-    return text
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise ValueError("expected a positive number")
-    return value
-
-
-def _temperature(text: str) -> float:
-    value = float(text)
-    if not 0 <= value <= 2:
-        raise ValueError("expected a number from 0 to 2")
-    return value
-
-
-def _system(repl: Repl, args: str) -> None:
-    if not args:
-        say.notice(f"system: {repl.settings.system or '(none)'}")
-        return
-    value = None if args.lower() == "off" else args
-    if repl.change(system=value):
-        say.notice("system prompt cleared" if value is None else "system prompt set")
-
-
-def _retry(repl: Repl, args: str) -> None:
-    if repl.failed_prompt is not None:
-        prompt = repl.failed_prompt
-    elif repl.session.turns:
-        prompt = repl.session.turns.pop().prompt
-        repl.save()
-    else:
-        say.notice("nothing to retry")
-        return
-    repl.send(prompt)
-
-
-def _undo(repl: Repl, args: str) -> None:
-    if not repl.session.turns:
-        say.notice("nothing to undo")
-        return
-    turn = repl.session.turns.pop()
-    repl.save()
-    say.notice(f"removed the last exchange: {turn.prompt.splitlines()[0][:60]}")
-
-
-def _edit(repl: Repl, args: str) -> None:
-    text = repl.source.edit(args)
-    if text is None:
-        say.warning("/edit needs a terminal and $EDITOR (or $VISUAL)")
-    elif text.strip():
-        repl.send(text.rstrip("\n"))
-    else:
-        say.notice("empty message; nothing sent")
-
-
-def _file(repl: Repl, args: str) -> None:
-    if not args:
-        say.warning("usage: /file PATH [message]")
-        return
-    try:
-        words = shlex.split(args)
-        path = Path(words[0]).expanduser()
-        repl.attachments.append((path, prompt_input.read_attachment(path)))
-    except (ValueError, CliError) as exc:
-        say.warning(error_line(exc) if isinstance(exc, CliError) else str(exc))
-        return
-    if len(words) > 1:
-        repl.send(" ".join(words[1:]))
-    else:
-        say.notice(f"{path.name} will be sent with your next message")
-
-
-def _save(repl: Repl, args: str) -> None:
-    if args:
-        try:
-            repl.session.name = sessions.check_name(args)
-        except CliError as exc:
-            say.warning(error_line(exc))
-            return
-    repl.save()
-    say.notice(f"saved as session {repl.session.name}")
-
-
-def _load(repl: Repl, args: str) -> None:
-    if not args:
-        say.warning("usage: /load NAME (see /sessions)")
-        return
-    try:
-        loaded = sessions.load(repl.env, args)
-    except CliError as exc:
-        say.warning(error_line(exc))
-        return
-    if loaded is None:
-        say.warning(f"no session named {args}")
-        return
-    repl.session = loaded
-    for turn in loaded.turns:
-        repl.output.transcript(turn)
-    say.notice(f"session {loaded.name}: {len(loaded.turns)} turns")
-
-
-def _sessions(repl: Repl, args: str) -> None:
-    found = sessions.listing(repl.env)
-    if not found:
-        say.notice("no saved sessions")
-    for info in found:
-        when = info.updated.astimezone().strftime("%Y-%m-%d %H:%M")
-        mark = "*" if info.name == repl.session.name else " "
-        say.write_line(
-            "plain",
-            f"{mark} {info.name:<20} {when}  {info.model:<18} {info.turns:>3} turns  "
-            f"{info.first_line[:40]}",
-        )
-
-
-def _usage(repl: Repl, args: str) -> None:
-    totals = {"input_tokens": 0, "cached_tokens": 0, "output_tokens": 0, "reasoning_tokens": 0}
-    spend = Spend()
-    for turn in repl.session.turns:
-        for key in totals:
-            totals[key] += (turn.usage or {}).get(key, 0)
-        spend.add(Cost(turn.cost["amount"], turn.cost["currency"]) if turn.cost else None)
-    say.write_line(
-        "plain",
-        f"session {repl.session.name}: {len(repl.session.turns)} "
-        f"turn{'' if len(repl.session.turns) == 1 else 's'} · "
-        f"{totals['input_tokens']} in · {totals['cached_tokens']} cached · "
-        f"{totals['output_tokens']} out · {totals['reasoning_tokens']} reasoning · "
-        + spend_text(spend, "turn", empty="no cost"),
-    )
-
-
-COMMANDS: dict[str, Command] = {
-    c.name: c
-    for c in [
-        Command("help", "", "list the commands", _help),
-        Command("exit", "", "leave (Ctrl-D does too)", _exit),
-        Command("clear", "", "start a new conversation", _clear),
-        Command("model", "[NAME]", "show or switch the model", _model),
-        Command("profile", "[NAME]", "show or switch the profile", _profile),
-        Command("think", "", "thinking on for the next turns (hybrid models)", _thinking(True)),
-        Command(
-            "no_think", "", "thinking off for the next turns (hybrid models)", _thinking(False)
-        ),
-        Command(
-            "budget",
-            "[N|off]",
-            "thinking budget in tokens",
-            _number_or_off("budget", "thinking_budget", _positive_int),
-        ),
-        Command(
-            "effort",
-            "[LEVEL|off]",
-            "reasoning effort",
-            _number_or_off("effort", "reasoning_effort", _effort_value),
-        ),
-        Command("system", "[TEXT|off]", "show, set or clear the system prompt", _system),
-        Command(
-            "temperature",
-            "[X|off]",
-            "sampling temperature",
-            _number_or_off("temperature", "temperature", _temperature),
-        ),
-        Command("retry", "", "send the last message again", _retry),
-        Command("undo", "", "drop the last exchange", _undo),
-        Command("edit", "", "compose a message in $EDITOR", _edit),
-        Command("file", "PATH [MSG]", "attach a text file to the next message", _file),
-        Command("save", "[NAME]", "save the session (under a new name)", _save),
-        Command("load", "NAME", "switch to a saved session", _load),
-        Command("sessions", "", "list saved sessions", _sessions),
-        Command("usage", "", "tokens and cost of this session", _usage),
-    ]
-}

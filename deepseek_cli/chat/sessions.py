@@ -2,7 +2,9 @@
 
 A session records, per turn, the profile, model, prompt, thinking, answer, usage, cost and how
 the turn ended, so ``--session NAME`` and ``-c`` can resume a conversation in a new process
-and ``/sessions`` can list them. Files live in ``<data dir>/sessions`` (0700), are 0600 from
+and ``/sessions`` can list them. Sessions are ordered by the time they record (their last
+turn's), not by file times, which a ``touch``, a copy or a restore from backup changes.
+Files live in ``<data dir>/sessions`` (0700), are 0600 from
 their first byte, and are replaced with temp file + rename so a crash never leaves half a
 session.
 """
@@ -15,14 +17,18 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from deepseek_cli.config import paths
 from deepseek_cli.errors import UsageError
 from deepseek_cli.events import Message
 from deepseek_cli.safefile import ensure_private_dir, write_atomic
+from deepseek_cli.timestamps import utc_iso
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+# "interrupted": Ctrl-C during the answer; the part that arrived is kept.
+TurnStatus = Literal["ok", "interrupted"]
 
 
 @dataclass
@@ -32,17 +38,17 @@ class Turn:
     thinking: str = ""
     profile: str = ""
     model: str = ""
-    status: str = "ok"  # ok | interrupted
+    status: TurnStatus = "ok"
     usage: dict[str, int] | None = None
     cost: dict[str, Any] | None = None
     request_id: str | None = None
-    ts: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    ts: str = field(default_factory=utc_iso)
 
 
 @dataclass
 class Session:
     name: str
-    created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    created: str = field(default_factory=utc_iso)
     turns: list[Turn] = field(default_factory=list)
 
     def history(self) -> tuple[Message, ...]:
@@ -119,18 +125,36 @@ def listing(env: Mapping[str, str]) -> list[SessionInfo]:
     folder = sessions_dir(env)
     if not folder.is_dir():
         return []
-    found = []
+    found: list[tuple[datetime, datetime, SessionInfo]] = []
     for path in folder.glob("*.json"):
         try:
             data = json.loads(path.read_text("utf-8"))
             turns = data.get("turns", [])
+            modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
         except (OSError, ValueError):
             continue
-        updated = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        # Recorded times have whole seconds: a tie goes to the file written last.
+        updated = _recorded_time(data) or modified
         first = (turns[0].get("prompt", "") if turns else "").strip().split("\n")[0]
         model = turns[-1].get("model", "") if turns else ""
-        found.append(SessionInfo(path.stem, updated, model, len(turns), first))
-    return sorted(found, key=lambda s: s.updated, reverse=True)
+        found.append((updated, modified, SessionInfo(path.stem, updated, model, len(turns), first)))
+    found.sort(key=lambda entry: (entry[0], entry[1]), reverse=True)
+    return [info for _, _, info in found]
+
+
+def _recorded_time(data: Mapping[str, Any]) -> datetime | None:
+    """When the session was last updated by its own account: its last turn's ``ts``, else
+    ``created``; ``None`` in files from before sessions recorded them."""
+    turns = data.get("turns") or []
+    for stamp in (turns[-1].get("ts") if turns else None, data.get("created")):
+        if not isinstance(stamp, str):
+            continue
+        try:
+            moment = datetime.fromisoformat(stamp)
+        except ValueError:
+            continue
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return None
 
 
 def latest(env: Mapping[str, str]) -> str | None:

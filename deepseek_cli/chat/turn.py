@@ -13,7 +13,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from deepseek_cli.backends import make_backend
 from deepseek_cli.backends.params import Plan, plan_request
@@ -27,17 +27,27 @@ from deepseek_cli.ledger import store as ledger
 from deepseek_cli.render import OutputClosed, Renderer
 from deepseek_cli.render import stderr as say
 
+# How a turn ended. "output_closed": the reader of stdout went away (``| head``) mid-answer.
+TurnEnd = Literal["ok", "failed", "interrupted", "output_closed"]
+
 
 @dataclass
 class Outcome:
     reply: Reply
     cost: Cost | None
     attempts: int
-    status: str  # "ok", an ApiError kind, "interrupted" or "output_closed"
+    status: TurnEnd
+    error: ApiError | None = None  # when "failed"; the ledger records its kind
+
+    @property
+    def ledger_outcome(self) -> str:
+        """The ledger's ``outcome`` column: the status, or for a failure the error's kind."""
+        return self.error.kind if self.error is not None else self.status
 
 
-def announce(settings: Settings, request: ChatRequest) -> Plan:
-    """Warn about a deprecated model and print the plan's notices before anything is sent."""
+def plan_and_warn(settings: Settings, request: ChatRequest) -> Plan:
+    """The request's plan for the provider, after warning about a deprecated model and
+    printing the plan's notices (what was mapped or dropped), before anything is sent."""
     info = settings.model_info
     if info is not None and (line := info.status_line()):
         say.warning(line)
@@ -47,7 +57,8 @@ def announce(settings: Settings, request: ChatRequest) -> Plan:
     return plan
 
 
-def cost_for(settings: Settings, reply: Reply, factor: float = 1.0) -> Cost | None:
+def reply_cost(settings: Settings, reply: Reply, factor: float = 1.0) -> Cost | None:
+    """What ``reply`` cost at the price in force now; ``None`` when unknown."""
     if reply.usage is None or settings.model_info is None:
         return None
     price = price_at(
@@ -72,7 +83,7 @@ def record_usage(
         provider=profile.provider,
         region=profile.region,
         model=profile.model,
-        outcome=outcome.status,
+        outcome=outcome.ledger_outcome,
         reply=outcome.reply,
         cost=outcome.cost,
         attempts=outcome.attempts,
@@ -129,7 +140,7 @@ async def _tick(renderer: Renderer) -> None:
         renderer.tick()
 
 
-def run_once(
+def run_turn(
     settings: Settings,
     request: ChatRequest,
     plan: Plan,
@@ -140,24 +151,25 @@ def run_once(
     policy: RetryPolicy | None = None,
     reply: Reply | None = None,
 ) -> Outcome:
-    """Send one request and render it. Raises ``ApiError`` or ``KeyboardInterrupt`` after
-    closing the renderer and recording the ledger row; a caller that passes ``reply`` keeps
-    whatever arrived before the failure."""
+    """One ask or chat turn: send the request (with retries), render the answer, record the
+    ledger row. Raises ``ApiError`` or ``KeyboardInterrupt`` after closing the renderer and
+    recording the row; a caller that passes ``reply`` keeps whatever arrived before the
+    failure."""
     policy = policy or RetryPolicy(
         max_attempts=settings.profile.batch_defaults.get("max_attempts", 3)
     )
     reply = reply if reply is not None else Reply()
     box: list[RetryingCall] = []
 
-    def outcome(status: str) -> Outcome:
+    def outcome(status: TurnEnd, error: ApiError | None = None) -> Outcome:
         attempts = box[0].attempts if box else 0
-        return Outcome(reply, cost_for(settings, reply), attempts, status)
+        return Outcome(reply, reply_cost(settings, reply), attempts, status, error)
 
     try:
         asyncio.run(_execute(settings, request, plan.params, renderer, reply, box, policy))
     except ApiError as exc:
         renderer.close(reply, complete=False)
-        record_usage(settings, command, outcome(exc.kind), prompt=prompt)
+        record_usage(settings, command, outcome("failed", exc), prompt=prompt)
         raise
     except OutputClosed:
         result = outcome("output_closed")
@@ -171,21 +183,3 @@ def run_once(
     renderer.close(reply, complete=True)
     record_usage(settings, command, result, prompt=prompt)
     return result
-
-
-def envelope(settings: Settings, result: Outcome) -> dict[str, Any]:
-    """The ``--json`` object of ``ask``."""
-    reply = result.reply
-    return {
-        "profile": settings.profile.name,
-        "provider": settings.profile.provider,
-        "model": settings.profile.model,
-        "answer": reply.answer,
-        "reasoning": reply.thinking or None,
-        "finish_reason": reply.finish_reason,
-        "usage": (reply.usage.to_json() if reply.usage else None),
-        "cost": result.cost.to_json() if result.cost else None,
-        "request_id": reply.request_id,
-        "latency_ms": reply.latency_ms,
-        "ttft_ms": reply.ttft_ms,
-    }

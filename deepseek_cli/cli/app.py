@@ -10,6 +10,7 @@ import typer
 from deepseek_cli import __version__
 from deepseek_cli.cli.boundary import debug_mode
 from deepseek_cli.cli.lazy import LazyGroup
+from deepseek_cli.cli.typer_apps import new_app
 
 if "_DEEPSEEK_COMPLETE" in os.environ:
     # A shell is asking for completions (TAB): register the formats its script speaks.
@@ -23,7 +24,7 @@ class RootGroup(LazyGroup):
     lazy_commands: ClassVar[dict[str, str]] = {
         "ask": "deepseek_cli.cli.ask:ask",
         "chat": "deepseek_cli.cli.chat:chat",
-        "batch": "deepseek_cli.cli.batch:app",
+        "batch": "deepseek_cli.cli.batch.app:app",
         "models": "deepseek_cli.cli.models:app",
         "usage": "deepseek_cli.cli.usage:app",
         "config": "deepseek_cli.cli.config_cmd:app",
@@ -31,16 +32,12 @@ class RootGroup(LazyGroup):
     }
 
 
-app = typer.Typer(
+app = new_app(
     name="deepseek",
     help="Chat with DeepSeek-family models on DashScope (Model Studio), DeepSeek's API and "
     "OpenAI-compatible servers.",
     no_args_is_help=True,
     cls=RootGroup,
-    rich_markup_mode=None,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 

@@ -5,28 +5,16 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from deepseek_cli.cli.boundary import guarded
-from deepseek_cli.cli.options import (
-    BudgetOpt,
-    ConfigOpt,
-    DebugOpt,
-    EffortOpt,
-    ExtraOpt,
-    MaxTokensOpt,
-    ModelOpt,
-    ProfileOpt,
-    SearchOpt,
-    SystemOpt,
-    TemperatureOpt,
-    ThinkOpt,
-    TimeoutOpt,
-    TopPOpt,
-    request_flags,
-)
+from deepseek_cli.cli.options import request_options
+
+if TYPE_CHECKING:
+    from deepseek_cli.chat.turn import Outcome
+    from deepseek_cli.config.settings import RequestFlags, Settings
 
 EPILOG = """\b
 Examples:
@@ -39,6 +27,7 @@ Examples:
 
 
 @guarded
+@request_options()
 def ask(
     prompt: Annotated[
         list[str] | None,
@@ -48,18 +37,8 @@ def ask(
             show_default=False,
         ),
     ] = None,
-    profile: ProfileOpt = None,
-    model: ModelOpt = None,
-    think: ThinkOpt = None,
-    budget: BudgetOpt = None,
-    effort: EffortOpt = None,
-    system: SystemOpt = None,
-    temperature: TemperatureOpt = None,
-    top_p: TopPOpt = None,
-    max_tokens: MaxTokensOpt = None,
-    search: SearchOpt = None,
-    extra: ExtraOpt = None,
-    timeout: TimeoutOpt = None,
+    *,
+    flags: RequestFlags,
     file: Annotated[
         list[Path] | None,
         typer.Option(
@@ -116,19 +95,17 @@ def ask(
     json_output: Annotated[
         bool, typer.Option("--json", help="Print one JSON object with answer, usage and cost.")
     ] = False,
-    config: ConfigOpt = None,
-    debug: DebugOpt = False,
 ) -> None:
     """Send one prompt and print the answer."""
     from deepseek_cli.chat import prompt_input
-    from deepseek_cli.chat.turn import announce, envelope, run_once
+    from deepseek_cli.chat.turn import plan_and_warn, run_turn
     from deepseek_cli.config import settings
     from deepseek_cli.conversation import build_messages
     from deepseek_cli.render import choose_renderer, stdout_is_terminal
     from deepseek_cli.render import stderr as say
+    from deepseek_cli.render.stdout import emit_json
     from deepseek_cli.render.usage_line import usage_line
 
-    flags = request_flags(locals())
     stdin_text = (
         None
         if sys.stdin is None or sys.stdin.isatty()
@@ -136,7 +113,7 @@ def ask(
     )
     attachments = [(path, prompt_input.read_attachment(path, force=force)) for path in file or []]
     text = prompt_input.compose(list(prompt or []), stdin_text, attachments)
-    if json_object and "json" not in text.lower() and "json" not in (system or "").lower():
+    if json_object and "json" not in text.lower() and "json" not in (flags.system or "").lower():
         say.warning("--json-object: the prompt should mention JSON, or the provider may refuse")
 
     resolved = settings.load(flags, os.environ)
@@ -148,16 +125,32 @@ def ask(
         stop=tuple(stop or ()),
         suffix=suffix,
     )
-    plan = announce(resolved, request)
+    plan = plan_and_warn(resolved, request)
     renderer = choose_renderer(
         show_thinking=show_thinking, quiet=json_output, label=resolved.profile.model
     )
-    result = run_once(resolved, request, plan, renderer, command="ask", prompt=text)
+    result = run_turn(resolved, request, plan, renderer, command="ask", prompt=text)
     if result.status == "output_closed":
         return
     if json_output:
-        import json
-
-        sys.stdout.write(json.dumps(envelope(resolved, result), ensure_ascii=False) + "\n")
+        emit_json(answer_json(resolved, result))
     elif usage or stdout_is_terminal():
         say.dim(usage_line(result.reply, result.cost))
+
+
+def answer_json(settings: Settings, outcome: Outcome) -> dict[str, Any]:
+    """The object ``ask --json`` prints: the answer with its usage, cost and timings."""
+    reply = outcome.reply
+    return {
+        "profile": settings.profile.name,
+        "provider": settings.profile.provider,
+        "model": settings.profile.model,
+        "answer": reply.answer,
+        "reasoning": reply.thinking or None,
+        "finish_reason": reply.finish_reason,
+        "usage": (reply.usage.to_json() if reply.usage else None),
+        "cost": outcome.cost.to_json() if outcome.cost else None,
+        "request_id": reply.request_id,
+        "latency_ms": reply.latency_ms,
+        "ttft_ms": reply.ttft_ms,
+    }

@@ -4,28 +4,15 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from deepseek_cli.cli.boundary import guarded
-from deepseek_cli.cli.options import (
-    BudgetOpt,
-    ConfigOpt,
-    DebugOpt,
-    EffortOpt,
-    ExtraOpt,
-    MaxTokensOpt,
-    ModelOpt,
-    ProfileOpt,
-    SearchOpt,
-    SystemOpt,
-    TemperatureOpt,
-    ThinkOpt,
-    TimeoutOpt,
-    TopPOpt,
-    request_flags,
-)
+from deepseek_cli.cli.options import request_options
+
+if TYPE_CHECKING:
+    from deepseek_cli.config.settings import RequestFlags
 
 EPILOG = """\b
 Examples:
@@ -45,19 +32,10 @@ def complete_sessions(incomplete: str) -> list[str]:
 
 
 @guarded
+@request_options()
 def chat(
-    profile: ProfileOpt = None,
-    model: ModelOpt = None,
-    think: ThinkOpt = None,
-    budget: BudgetOpt = None,
-    effort: EffortOpt = None,
-    system: SystemOpt = None,
-    temperature: TemperatureOpt = None,
-    top_p: TopPOpt = None,
-    max_tokens: MaxTokensOpt = None,
-    search: SearchOpt = None,
-    extra: ExtraOpt = None,
-    timeout: TimeoutOpt = None,
+    *,
+    flags: RequestFlags,
     session: Annotated[
         str | None,
         typer.Option(
@@ -79,18 +57,16 @@ def chat(
             show_default=False,
         ),
     ] = None,
-    config: ConfigOpt = None,
-    debug: DebugOpt = False,
 ) -> None:
     """Chat interactively: sessions, history, slash commands."""
     from deepseek_cli.chat import sessions
     from deepseek_cli.chat.repl import LineSource, Output, Repl
+    from deepseek_cli.chat.slash_commands import COMMANDS
     from deepseek_cli.config import paths, settings
     from deepseek_cli.errors import UsageError
 
     if session is not None and resume_last:
         raise UsageError("--session and --continue cannot be combined")
-    flags = request_flags(locals())
     settings.load(flags, os.environ)  # fail fast (exit 78) on config and key problems
     name = session or (sessions.latest(os.environ) if resume_last else None)
     state = (sessions.load(os.environ, name) if name else None) or sessions.Session(
@@ -99,9 +75,8 @@ def chat(
     interactive = sys.stdin.isatty() and sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
     show = show_thinking is not False
     if interactive:
-        from deepseek_cli.catalog.models import load_catalog
+        from deepseek_cli.catalog.models import EFFORT_LEVELS, load_catalog
         from deepseek_cli.chat.line_editor import SlashCompleter, TerminalLines
-        from deepseek_cli.chat.repl import COMMANDS
         from deepseek_cli.cli.options import complete_profiles
         from deepseek_cli.render.transcript import ChatView
 
@@ -117,7 +92,7 @@ def chat(
                 "model": models,
                 "profile": lambda: complete_profiles(""),
                 "load": lambda: complete_sessions(""),
-                "effort": lambda: ["minimal", "low", "medium", "high", "xhigh", "max", "ultra"],
+                "effort": lambda: list(EFFORT_LEVELS),
             },
         )
         output = Output(
@@ -147,6 +122,7 @@ def chat(
         source=source,
         output=output,
         interactive=interactive,
+        commands=COMMANDS,
     )
     code = repl.run()
     if code:

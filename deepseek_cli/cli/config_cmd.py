@@ -1,7 +1,7 @@
 """``deepseek config path|show|profiles|init|set|doctor``: see, create, change and check config.
 
-Glue only: the rules for writing the file live in ``config_edit``, what ``show`` reports in
-``config_view``, and the checks in ``doctor``.
+Glue only: the rules for writing the file live in ``config.edit``, what ``show`` reports in
+``config.view``, and the checks in ``backends.doctor``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,15 @@ from typing import Annotated
 import typer
 
 from deepseek_cli.cli.boundary import guarded
-from deepseek_cli.cli.options import ConfigOpt, DebugOpt, ModelOpt, ProfileOpt, complete_profiles
+from deepseek_cli.cli.options import (
+    ConfigOpt,
+    DebugOpt,
+    JsonOpt,
+    ModelOpt,
+    ProfileOpt,
+    complete_profiles,
+)
+from deepseek_cli.cli.typer_apps import new_app
 
 EPILOG = """\b
 Examples:
@@ -25,31 +33,18 @@ Examples:
   $EDITOR "$(deepseek config path)"
 """
 
-app = typer.Typer(
+app = new_app(
     name="config",
     help="Show, create, change and check the configuration (config.toml).",
     epilog=EPILOG,
     no_args_is_help=True,
-    rich_markup_mode=None,
-    add_completion=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def _config_path(config: Path | None) -> tuple[Path, bool]:
     from deepseek_cli.config.view import config_path
 
     return config_path(os.environ, config)
-
-
-def _dump(data: object) -> None:
-    import json
-
-    from deepseek_cli.render.stdout import emit
-
-    emit(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 @app.command(
@@ -112,7 +107,7 @@ def show(
     from deepseek_cli.config import view as config_view
     from deepseek_cli.config.files import load_config_file
     from deepseek_cli.config.profiles import resolve_profile
-    from deepseek_cli.render.stdout import emit
+    from deepseek_cli.render.stdout import emit, emit_json
     from deepseek_cli.render.tables import fields_text
 
     file, explicit = _config_path(config)
@@ -122,7 +117,9 @@ def show(
     selected = config_view.selected_by(profile, os.environ, loaded.data)
     ledger = paths.ledger_file(os.environ)
     if json_output:
-        _dump(config_view.profile_json(prof, loaded, key, selected=selected, ledger=ledger))
+        emit_json(
+            config_view.profile_json(prof, loaded, key, selected=selected, ledger=ledger), indent=2
+        )
         return
     fields = config_view.profile_fields(prof, loaded, key, selected=selected, ledger=ledger)
     emit(fields_text(fields))
@@ -142,13 +139,14 @@ def profiles(
     """List every profile, built-in and from config.toml; * marks the default."""
     from deepseek_cli.config import view as config_view
     from deepseek_cli.config.files import load_config_file
+    from deepseek_cli.render.stdout import emit_json
     from deepseek_cli.render.tables import Column, print_table
 
     file, explicit = _config_path(config)
     loaded = load_config_file(file, required=explicit)
     rows = config_view.profile_rows(loaded.data, os.environ)
     if json_output:
-        _dump([r.to_json() for r in rows])
+        emit_json([r.to_json() for r in rows], indent=2)
         return
     columns = [
         Column(""),
@@ -278,6 +276,7 @@ def set_(
 ) -> None:
     """Change one setting in config.toml, keeping comments; creates the file (0600) if needed."""
     from deepseek_cli.config.edit import coerce, parse_key, set_value
+    from deepseek_cli.config.view import value_text
     from deepseek_cli.errors import UsageError
     from deepseek_cli.redaction import mask, register_secret
     from deepseek_cli.render.stdout import emit
@@ -301,7 +300,7 @@ def set_(
     if unset:
         emit(f"{change.path}: {setting.dotted} removed\n")
         return
-    shown = mask(str(new_value)) if setting.field == "api_key" else _toml_value(new_value)
+    shown = mask(str(new_value)) if setting.field == "api_key" else value_text(new_value)
     emit(f"{change.path}: {setting.dotted} = {shown}\n")
 
 
@@ -318,16 +317,6 @@ def _read_secret() -> str:
     if not secret:
         raise UsageError("no key given on stdin")
     return secret
-
-
-def _toml_value(value: object) -> str:
-    import json
-
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str | dict):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
 
 
 @app.command(

@@ -19,6 +19,8 @@ from typing import Any, ClassVar
 import typer
 from typer.core import TyperGroup
 
+from deepseek_cli.cli.typer_apps import new_app
+
 
 class LazyGroup(TyperGroup):
     lazy_commands: ClassVar[dict[str, str]] = {}
@@ -40,11 +42,7 @@ class LazyGroup(TyperGroup):
             target = getattr(module, attribute)
             if not isinstance(target, typer.Typer):
                 # A command function, with its module's EPILOG as examples (as ask.py has).
-                single = typer.Typer(
-                    rich_markup_mode=None,
-                    add_completion=False,
-                    context_settings={"help_option_names": ["-h", "--help"]},
-                )
+                single = new_app()
                 single.command(name=cmd_name, epilog=getattr(module, "EPILOG", None))(target)
                 target = single
             # A Typer app with one command and no callback becomes that command itself.

@@ -9,12 +9,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from deepseek_cli.cli.boundary import guarded
 from deepseek_cli.cli.options import ConfigOpt, DebugOpt, ProfileOpt, complete_models
+from deepseek_cli.cli.typer_apps import new_app
 
 if TYPE_CHECKING:
     from deepseek_cli.catalog.models import Catalog, ModelInfo
@@ -36,25 +37,14 @@ Examples:
   deepseek models show deepseek-r1 --json | jq .defaults
 """
 
-app = typer.Typer(
+app = new_app(
     name="models",
     help="List the models of a profile's provider: thinking, limits, features, prices, status.",
     epilog=EPILOG,
     invoke_without_command=True,
-    rich_markup_mode=None,
-    add_completion=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-
-
-def _dump(data: Any) -> None:
-    import json
-
-    from deepseek_cli.render.stdout import emit
-
-    emit(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 @app.callback()
@@ -106,10 +96,11 @@ def models(
 
     if json_output:
         from deepseek_cli.catalog.export import model_json, unknown_json
+        from deepseek_cli.render.stdout import emit_json
 
         data = [model_json(m, now, visible=seen(m.provider, m.id)) for m in infos]
         data += [unknown_json(prof.provider, u) for u in unknown]
-        _dump(data)
+        emit_json(data, indent=2)
         return
     if not infos and not unknown:
         say.notice(
@@ -238,7 +229,7 @@ def show(
     from deepseek_cli.config.view import load_profile
     from deepseek_cli.errors import UsageError
     from deepseek_cli.render import model_text as mt
-    from deepseek_cli.render.stdout import emit
+    from deepseek_cli.render.stdout import emit, emit_json
     from deepseek_cli.render.tables import Column, fields_text, plain_table
 
     _, prof = load_profile(os.environ, config, profile=profile)
@@ -252,7 +243,7 @@ def show(
         )
     now = datetime.now(UTC)
     if json_output:
-        _dump([model_json(m, now, history=True) for m in matches])
+        emit_json([model_json(m, now, history=True) for m in matches], indent=2)
         return
     parts = []
     for m in matches:

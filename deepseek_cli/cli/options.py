@@ -1,49 +1,26 @@
-"""Option declarations shared by the request-making commands (ask, chat, batch).
+"""The options shared by several commands, declared once, and the decorator that gives the
+request-making commands (ask, chat, batch run/estimate/submit) the request options.
 
 Declared once as ``Annotated`` aliases so every command spells ``-p``, ``-m``, ``--think`` and
-friends the same way, with the same help and the same completion.
+friends the same way, with the same help and the same completion; :func:`request_options`
+adds the dozen request options to a command's signature so that each command lists only its
+own.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Collection
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 
-if TYPE_CHECKING:
-    from deepseek_cli.config.settings import RequestFlags
+R = TypeVar("R")
 
 REQUEST_PANEL = "Request options"
-
-# Command parameter name -> RequestFlags field, for the options declared below.
-_FLAG_FIELDS = {
-    "profile": "profile",
-    "model": "model",
-    "think": "thinking",
-    "budget": "thinking_budget",
-    "effort": "reasoning_effort",
-    "system": "system",
-    "temperature": "temperature",
-    "top_p": "top_p",
-    "max_tokens": "max_tokens",
-    "search": "search",
-    "extra": "extra",
-    "timeout": "timeout",
-    "config": "config",
-}
-
-
-def request_flags(params: Mapping[str, Any]) -> RequestFlags:
-    """The request options of a command, from its parameters (pass ``locals()``); options a
-    command does not declare stay unset."""
-    from deepseek_cli.config.settings import RequestFlags
-
-    values: dict[str, Any] = {field: params.get(name) for name, field in _FLAG_FIELDS.items()}
-    values["extra"] = tuple(values["extra"] or ())
-    return RequestFlags(**values)
 
 
 def complete_profiles(incomplete: str) -> list[str]:
@@ -234,3 +211,93 @@ DebugOpt = Annotated[
     bool,
     typer.Option("--debug", help="Show tracebacks on errors (keys redacted)."),
 ]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+# The request options in --help order: command parameter, declaration, RequestFlags field.
+_REQUEST_OPTIONS: tuple[tuple[str, object, str], ...] = (
+    ("profile", ProfileOpt, "profile"),
+    ("model", ModelOpt, "model"),
+    ("think", ThinkOpt, "thinking"),
+    ("budget", BudgetOpt, "thinking_budget"),
+    ("effort", EffortOpt, "reasoning_effort"),
+    ("system", SystemOpt, "system"),
+    ("temperature", TemperatureOpt, "temperature"),
+    ("top_p", TopPOpt, "top_p"),
+    ("max_tokens", MaxTokensOpt, "max_tokens"),
+    ("search", SearchOpt, "search"),
+    ("extra", ExtraOpt, "extra"),
+    ("timeout", TimeoutOpt, "timeout"),
+)
+_FLAGS = "flags"
+
+
+def request_options(
+    *, without: Collection[str] = ()
+) -> Callable[[Callable[..., R]], Callable[..., R]]:
+    """Give a command the request options, ``--config`` and ``--debug``; it gets a
+    ``RequestFlags`` instead.
+
+    The command declares a ``flags: RequestFlags`` parameter (keyword-only, after options
+    with defaults) where the request options belong in its ``--help``; ``--config`` and
+    ``--debug`` close the list, as on every command. ``without`` names request options the
+    command does not take. Typer reads the options from the signature and annotations set
+    here. Goes under ``@guarded``, which reads ``debug``.
+    """
+    unknown = set(without) - {name for name, _, _ in _REQUEST_OPTIONS}
+    if unknown:
+        raise ValueError(f"not request options: {sorted(unknown)}")
+    taken = [
+        (name, declared, field) for name, declared, field in _REQUEST_OPTIONS if name not in without
+    ]
+
+    def decorate(func: Callable[..., R]) -> Callable[..., R]:
+        own = _evaluated_parameters(func)
+        names = [p.name for p in own]
+        if _FLAGS not in names:
+            raise TypeError(f"{func.__name__} must declare a keyword-only '{_FLAGS}' parameter")
+        at = names.index(_FLAGS)
+        shared = [
+            inspect.Parameter(
+                name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=declared
+            )
+            for name, declared, _ in taken
+        ]
+        closing = [
+            inspect.Parameter(
+                "config", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=ConfigOpt
+            ),
+            inspect.Parameter(
+                "debug", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=DebugOpt
+            ),
+        ]
+        parameters = [*own[:at], *shared, *own[at + 1 :], *closing]
+
+        @functools.wraps(func)
+        def command(**kwargs: Any) -> R:
+            from deepseek_cli.config.settings import RequestFlags
+
+            del kwargs["debug"]  # already read by @guarded
+            values = {field: kwargs.pop(name) for name, _, field in taken}
+            values["extra"] = tuple(values.get("extra") or ())
+            flags = RequestFlags(**values, config=kwargs.pop("config"))
+            return func(**kwargs, flags=flags)
+
+        command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in parameters}
+        return command
+
+    return decorate
+
+
+def _evaluated_parameters(func: Callable[..., Any]) -> list[inspect.Parameter]:
+    """``func``'s parameters with their annotations as objects, as Typer needs them (modules
+    with ``from __future__ import annotations`` hold strings). ``flags`` stays a string: its
+    ``RequestFlags`` is imported for type checking only, since config.settings costs start-up
+    time."""
+    return [
+        p.replace(annotation=eval(p.annotation, func.__globals__))
+        if p.name != _FLAGS and isinstance(p.annotation, str)
+        else p
+        for p in inspect.signature(func).parameters.values()
+    ]

@@ -16,10 +16,12 @@ from deepseek_cli.cli.boundary import guarded
 from deepseek_cli.cli.options import (
     ConfigOpt,
     DebugOpt,
+    JsonOpt,
     ProfileOpt,
     complete_models,
     complete_profiles,
 )
+from deepseek_cli.cli.typer_apps import new_app
 
 if TYPE_CHECKING:
     from deepseek_cli.ledger.reports import Report, Totals
@@ -57,14 +59,11 @@ class By(StrEnum):
     command = "command"
 
 
-app = typer.Typer(
+app = new_app(
     name="usage",
     help="Calls, tokens and cost from the local usage ledger.",
     epilog=EPILOG,
     invoke_without_command=True,
-    rich_markup_mode=None,
-    add_completion=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
@@ -113,7 +112,7 @@ def usage(
             show_default=False,
         ),
     ] = None,
-    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    json_output: JsonOpt = False,
     csv_output: Annotated[
         bool, typer.Option("--csv", help="Print CSV, one line per group.")
     ] = False,
@@ -143,11 +142,9 @@ def usage(
         model=model,
     )
     if json_output:
-        import json
+        from deepseek_cli.render.stdout import emit_json
 
-        from deepseek_cli.render.stdout import emit
-
-        emit(json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n")
+        emit_json(report.to_json(), indent=2)
         return
     if csv_output:
         import io
@@ -217,7 +214,7 @@ def _print_report(report: Report) -> None:
 @guarded
 def balance(
     profile: ProfileOpt = None,
-    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    json_output: JsonOpt = False,
     config: ConfigOpt = None,
     debug: DebugOpt = False,
 ) -> None:
@@ -227,7 +224,7 @@ def balance(
     from deepseek_cli.config.view import load_profile
     from deepseek_cli.errors import UsageError
     from deepseek_cli.render import stderr as say
-    from deepseek_cli.render.stdout import emit
+    from deepseek_cli.render.stdout import emit, emit_json
 
     loaded, prof = load_profile(os.environ, config, profile=profile)
     if (reason := account.no_balance_reason(prof)) is not None:
@@ -242,10 +239,7 @@ def balance(
     assert key is not None  # deepseek profiles always need one
     result = account.fetch_balance(prof, key.value)
     if json_output:
-        import json
-
-        data = {"profile": prof.name, "provider": prof.provider}
-        emit(json.dumps({**data, **result.to_json()}, indent=2) + "\n")
+        emit_json({"profile": prof.name, "provider": prof.provider, **result.to_json()}, indent=2)
         return
     if not result.balances:
         say.notice("DeepSeek reported no balance entries")
