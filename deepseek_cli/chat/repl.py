@@ -24,8 +24,8 @@ from deepseek_cli.config import settings as settings_module
 from deepseek_cli.config.settings import RequestFlags, Settings
 from deepseek_cli.conversation import Reply, build_messages
 from deepseek_cli.errors import CliError, ExitCode, error_line
-from deepseek_cli.render import Renderer
 from deepseek_cli.render import stderr as say
+from deepseek_cli.render.renderer import Renderer
 from deepseek_cli.render.usage_line import usage_line
 
 

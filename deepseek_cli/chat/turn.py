@@ -24,8 +24,9 @@ from deepseek_cli.conversation import Reply
 from deepseek_cli.errors import ApiError, Terminated
 from deepseek_cli.events import ChatRequest
 from deepseek_cli.ledger import store as ledger
-from deepseek_cli.render import OutputClosed, Renderer
 from deepseek_cli.render import stderr as say
+from deepseek_cli.render.renderer import Renderer
+from deepseek_cli.render.stdout import OutputClosed
 
 # How a turn ended. "output_closed": the reader of stdout went away (``| head``) mid-answer.
 TurnEnd = Literal["ok", "failed", "interrupted", "output_closed"]

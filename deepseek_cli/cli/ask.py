@@ -101,9 +101,10 @@ def ask(
     from deepseek_cli.chat.turn import plan_and_warn, run_turn
     from deepseek_cli.config import settings
     from deepseek_cli.conversation import build_messages
-    from deepseek_cli.render import choose_renderer, stdout_is_terminal
     from deepseek_cli.render import stderr as say
+    from deepseek_cli.render.renderer import choose_renderer
     from deepseek_cli.render.stdout import emit_json
+    from deepseek_cli.render.terminal import stdout_is_terminal
     from deepseek_cli.render.usage_line import usage_line
 
     stdin_text = (

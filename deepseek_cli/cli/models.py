@@ -125,9 +125,9 @@ def _print_catalog(
     """The table: a Rich table on a terminal, one line per model in a pipe."""
     from deepseek_cli.catalog.pricing import display_prices
     from deepseek_cli.render import model_text as mt
-    from deepseek_cli.render import stdout_is_terminal
     from deepseek_cli.render.numbers import tokens_short
     from deepseek_cli.render.tables import Column, print_table
+    from deepseek_cli.render.terminal import stdout_is_terminal
 
     now = datetime.now(UTC)
     # A terminal gets short feature names and the price date inside the price cell; a pipe

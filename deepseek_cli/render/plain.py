@@ -12,9 +12,8 @@ from typing import BinaryIO, TextIO
 
 from deepseek_cli.conversation import Reply
 from deepseek_cli.events import AnswerDelta, Event, ThinkingDelta
-from deepseek_cli.render import OutputClosed
 from deepseek_cli.render.stderr import use_color
-from deepseek_cli.render.stdout import silence
+from deepseek_cli.render.stdout import OutputClosed, silence
 
 
 class PlainRenderer:

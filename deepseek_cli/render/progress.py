@@ -19,9 +19,9 @@ from typing import Any, Protocol
 
 from deepseek_cli.catalog.pricing import Spend
 from deepseek_cli.render import stderr as say
-from deepseek_cli.render import stderr_is_terminal
 from deepseek_cli.render.numbers import spend_text
 from deepseek_cli.render.stdout import emit_json
+from deepseek_cli.render.terminal import stderr_is_terminal
 
 STATUS_EVERY = 10.0
 

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from deepseek_cli.render import stderr as say
-from deepseek_cli.render import stderr_is_terminal
 from deepseek_cli.render.numbers import UNKNOWN, cost_json_text
 from deepseek_cli.render.stdout import emit, emit_json
 from deepseek_cli.render.tables import Column, fields_text, print_table
+from deepseek_cli.render.terminal import stderr_is_terminal
 
 
 class RequestCounts(TypedDict):

@@ -13,6 +13,10 @@ import sys
 from typing import Any, TextIO
 
 
+class OutputClosed(Exception):
+    """stdout went away (``| head``) while an answer streamed: stop quietly."""
+
+
 def silence(stream: TextIO | Any) -> None:
     """Point the stream's descriptor at /dev/null, so the interpreter's final flush stays
     quiet after the reader has gone."""

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from deepseek_cli.render import stdout_is_terminal
 from deepseek_cli.render.stdout import emit
+from deepseek_cli.render.terminal import stdout_is_terminal
 
 # A cell is one string, or several lines: stacked on a terminal, joined with "; " in a pipe.
 Cell = str | Sequence[str]
