@@ -119,27 +119,27 @@ class InvalidRequestError(ApiError):
     what = "request rejected"
 
 
-class RateLimitError(ApiError):
-    exit_code = ExitCode.UNAVAILABLE
+class TransientError(ApiError):
+    """A failure that sending the same request again may not repeat: it is retried."""
+
+    retryable = True
+
+
+class RateLimitError(TransientError):
     kind = "rate_limit"
     what = "rate limited"
-    retryable = True
 
 
-class ServerError(ApiError):
-    exit_code = ExitCode.UNAVAILABLE
+class ServerError(TransientError):
     kind = "server"
     what = "provider error"
-    retryable = True
 
 
-class NetworkError(ApiError):
+class NetworkError(TransientError):
     """Connection failures and our own deadlines (connect, first token, idle, total)."""
 
-    exit_code = ExitCode.UNAVAILABLE
     kind = "network"
     what = "network error"
-    retryable = True
 
 
 class TlsError(NetworkError):
@@ -155,13 +155,11 @@ class TimeoutExpired(NetworkError):
     what = "timed out"
 
 
-class TruncatedError(ApiError):
+class TruncatedError(TransientError):
     """The stream ended without a finish reason, or with ``insufficient_system_resource``."""
 
-    exit_code = ExitCode.UNAVAILABLE
     kind = "truncated"
     what = "answer cut off"
-    retryable = True
 
 
 def error_line(exc: CliError) -> str:

@@ -10,8 +10,6 @@ transaction, with a short busy timeout: when another process holds the database,
 waits for the next tick instead of stalling the output for seconds (up to ``MAX_BACKLOG``
 rows are kept; beyond that the oldest are dropped with a warning). At exit the remaining rows
 get one longer try. A ledger failure warns once and never fails or blocks the job.
-
-Every attempt, whatever its end, is a row (:func:`attempt_row`).
 """
 
 from __future__ import annotations
@@ -19,10 +17,6 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from deepseek_cli.catalog.pricing import Cost
-from deepseek_cli.config.settings import Settings
-from deepseek_cli.conversation import Reply
-from deepseek_cli.errors import ApiError
 from deepseek_cli.ledger import store as ledger
 from deepseek_cli.render import stderr as say
 
@@ -30,38 +24,6 @@ FLUSH_ROWS = 500  # write early when this many rows are waiting
 MAX_BACKLOG = 100_000
 BUSY_MS = 50  # while the job runs
 BUSY_MS_AT_EXIT = 3000
-
-
-def attempt_row(
-    settings: Settings,
-    batch_id: str,
-    *,
-    model: str,
-    prompt: str,
-    attempts: int,
-    outcome: str,
-    reply: Reply,
-    cost: Cost | None = None,
-    error: ApiError | None = None,
-) -> ledger.LedgerRow:
-    """The row for one attempt of a batch item, whatever its end (``outcome``: ``ok``,
-    ``interrupted`` or the error's kind)."""
-    profile = settings.profile
-    return ledger.call_row(
-        command="batch",
-        profile=profile.name,
-        provider=profile.provider,
-        region=profile.region,
-        model=model,
-        outcome=outcome,
-        reply=reply,
-        cost=cost,
-        attempts=attempts,
-        log_prompts=settings.log_prompts,
-        prompt=prompt,
-        request_id=reply.request_id or (error.request_id if error else None),
-        batch_id=batch_id,
-    )
 
 
 class LedgerFeed:

@@ -69,28 +69,17 @@ def reply_cost(settings: Settings, reply: Reply, factor: float = 1.0) -> Cost | 
 
 
 def record_usage(
-    settings: Settings,
-    command: str,
-    outcome: Outcome,
-    *,
-    prompt: str | None = None,
-    batch_id: str | None = None,
+    settings: Settings, command: str, outcome: Outcome, *, prompt: str | None = None
 ) -> None:
     """Append the ledger row; a ledger failure warns and never fails the user's answer."""
-    profile = settings.profile
-    row = ledger.call_row(
-        command=command,
-        profile=profile.name,
-        provider=profile.provider,
-        region=profile.region,
-        model=profile.model,
-        outcome=outcome.ledger_outcome,
-        reply=outcome.reply,
-        cost=outcome.cost,
-        attempts=outcome.attempts,
-        log_prompts=settings.log_prompts,
+    site = ledger.CallSite.of(command, settings.profile, settings.log_prompts)
+    row = site.row(
+        settings.profile.model,
+        outcome.ledger_outcome,
+        outcome.reply,
+        outcome.cost,
+        outcome.attempts,
         prompt=prompt,
-        batch_id=batch_id,
     )
     try:
         ledger.record(settings.ledger_path, row)

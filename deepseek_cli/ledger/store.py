@@ -22,6 +22,7 @@ from deepseek_cli.safefile import ensure_private_dir
 
 if TYPE_CHECKING:
     from deepseek_cli.catalog.pricing import Cost
+    from deepseek_cli.config.profiles import Profile
     from deepseek_cli.conversation import Reply
 
 SCHEMA_VERSION = 1
@@ -77,54 +78,70 @@ class LedgerRow:
     ts: str = ""
 
 
-def call_row(
-    *,
-    command: str,
-    profile: str,
-    provider: str,
-    region: str | None,
-    model: str,
-    outcome: str,
-    reply: Reply,
-    cost: Cost | None,
-    attempts: int,
-    log_prompts: bool,
-    prompt: str | None = None,
-    request_id: str | None = None,
-    batch_id: str | None = None,
-    timed: bool = True,
-    ts: str = "",
-) -> LedgerRow:
-    """The row for one call, however it ended.
+@dataclass(frozen=True)
+class CallSite:
+    """Where a command's calls come from: the facts every row of one ``ask``, chat session or
+    batch job shares, so that each call adds only what is its own."""
 
-    Tokens and money come from what the call reported (nothing reported: zeros and an unknown
-    cost), timings from the reply unless ``timed`` is off (a provider's Batch service does
-    not say how long a request took), the request id from the reply unless one is given.
-    The prompt and whatever answer arrived are kept only when the config logs prompts.
-    """
-    usage = reply.usage
-    return LedgerRow(
-        command=command,
-        profile=profile,
-        provider=provider,
-        region=region,
-        model=model,
-        outcome=outcome,
-        input_tokens=usage.input_tokens if usage else 0,
-        cached_tokens=usage.cached_tokens if usage else 0,
-        output_tokens=usage.output_tokens if usage else 0,
-        reasoning_tokens=usage.reasoning_tokens if usage else 0,
-        cost=cost.amount if cost else None,
-        currency=cost.currency if cost else None,
-        latency_ms=reply.latency_ms if timed else None,
-        ttft_ms=reply.ttft_ms if timed else None,
-        request_id=request_id or reply.request_id,
-        attempts=attempts,
-        batch_id=batch_id,
-        prompt=prompt if log_prompts else None,
-        answer=(reply.answer or None) if log_prompts else None,
-        ts=ts,
-    )
+    command: str
+    profile: str
+    provider: str
+    region: str | None
+    log_prompts: bool
+    batch_id: str | None = None
+
+    @classmethod
+    def of(
+        cls, command: str, profile: Profile, log_prompts: bool, batch_id: str | None = None
+    ) -> CallSite:
+        return cls(command, profile.name, profile.provider, profile.region, log_prompts, batch_id)
+
+    def row(
+        self,
+        model: str,
+        outcome: str,
+        reply: Reply,
+        cost: Cost | None,
+        attempts: int,
+        *,
+        prompt: str | None = None,
+        request_id: str | None = None,
+        batch_id: str | None = None,
+        timed: bool = True,
+        ts: str = "",
+    ) -> LedgerRow:
+        """The row for one call, however it ended.
+
+        Tokens and money come from what the call reported (nothing reported: zeros and an
+        unknown cost), timings from the reply unless ``timed`` is off (a provider's Batch
+        service does not say how long a request took), the request id from the reply unless
+        one is given. The prompt and whatever answer arrived are kept only when the config
+        logs prompts.
+        """
+        usage = reply.usage
+        log = self.log_prompts
+        return LedgerRow(
+            command=self.command,
+            profile=self.profile,
+            provider=self.provider,
+            region=self.region,
+            model=model,
+            outcome=outcome,
+            input_tokens=usage.input_tokens if usage else 0,
+            cached_tokens=usage.cached_tokens if usage else 0,
+            output_tokens=usage.output_tokens if usage else 0,
+            reasoning_tokens=usage.reasoning_tokens if usage else 0,
+            cost=cost.amount if cost else None,
+            currency=cost.currency if cost else None,
+            latency_ms=reply.latency_ms if timed else None,
+            ttft_ms=reply.ttft_ms if timed else None,
+            request_id=request_id or reply.request_id,
+            attempts=attempts,
+            batch_id=batch_id or self.batch_id,
+            prompt=prompt if log else None,
+            answer=(reply.answer or None) if log else None,
+            ts=ts,
+        )
 
 
 def ledger_time(moment: datetime | None = None) -> str:

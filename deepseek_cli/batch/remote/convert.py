@@ -33,7 +33,7 @@ from deepseek_cli.batch.eligibility import BATCH_PRICE_FACTOR
 from deepseek_cli.batch.input.reader import read_lines
 from deepseek_cli.batch.remote.downloads import ResultKind
 from deepseek_cli.batch.remote.jobs import JobStore, Part, RemoteJob
-from deepseek_cli.batch.remote.ledger_rows import PartRows, call_row
+from deepseek_cli.batch.remote.ledger_rows import PartRows, site_of
 from deepseek_cli.batch.remote.summary import Tally
 from deepseek_cli.batch.writer import MAX_RECORD_BYTES
 from deepseek_cli.catalog.models import Catalog, load_catalog
@@ -42,6 +42,7 @@ from deepseek_cli.config.settings import Settings
 from deepseek_cli.conversation import Reply
 from deepseek_cli.errors import ApiError, TruncatedError
 from deepseek_cli.events import Usage
+from deepseek_cli.ledger import store as ledger
 from deepseek_cli.safefile import AtomicWriter
 
 # The batch's own end, for an answer without a time of its own, in order of preference.
@@ -77,6 +78,7 @@ class Converter:
         self.tally = tally
         self.catalog = catalog or load_catalog()
         self.log_prompts = settings.log_prompts
+        self.site = site_of(job, settings.log_prompts)
 
     def part(
         self,
@@ -204,19 +206,21 @@ class Converter:
                 err.write(self._passthrough(obj))
             else:
                 err.write(records.failure("native", item_id, error, 1))
-        rows.rows.append(
-            call_row(
-                self.job,
-                part,
-                outcome="ok" if error is None else error.kind,
-                reply=reply,
-                cost=cost,
-                log_prompts=self.log_prompts,
-                prompt=prompt,
-                request_id=request_id,
-                when=when,
-            )
+        # One attempt (the provider's), dated when it answered, with no timings: the Batch
+        # service does not say how long a request took.
+        row = self.site.row(
+            part.model,
+            "ok" if error is None else error.kind,
+            reply,
+            cost,
+            1,
+            prompt=prompt,
+            request_id=request_id,
+            batch_id=part.batch_id,
+            timed=False,
+            ts=ledger.ledger_time(when),
         )
+        rows.rows.append(row)
 
     def _error(
         self, obj: dict[str, Any], body: Any, status: Any, request_id: str | None

@@ -13,13 +13,10 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import datetime
 
-from deepseek_cli.batch.remote.jobs import Part, RemoteJob
+from deepseek_cli.batch.remote.jobs import RemoteJob
 from deepseek_cli.batch.remote.summary import Tally
-from deepseek_cli.catalog.pricing import Cost
 from deepseek_cli.config.settings import Settings
-from deepseek_cli.conversation import Reply
 from deepseek_cli.ledger import store as ledger
 from deepseek_cli.render import stderr as say
 
@@ -30,37 +27,9 @@ class PartRows:
     rows: list[ledger.LedgerRow] = field(default_factory=list)
 
 
-def call_row(
-    job: RemoteJob,
-    part: Part,
-    *,
-    outcome: str,
-    reply: Reply,
-    cost: Cost | None,
-    log_prompts: bool,
-    prompt: str | None,
-    request_id: str | None,
-    when: datetime,
-) -> ledger.LedgerRow:
-    """The row of one request of ``part``: one attempt (the provider's), no timings (the
-    Batch service does not say how long a request took)."""
-    return ledger.call_row(
-        command="batch",
-        profile=job.profile,
-        provider=job.provider,
-        region=job.region,
-        model=part.model,
-        outcome=outcome,
-        reply=reply,
-        cost=cost,
-        attempts=1,
-        log_prompts=log_prompts,
-        prompt=prompt,
-        request_id=request_id,
-        batch_id=part.batch_id,
-        timed=False,
-        ts=ledger.ledger_time(when),
-    )
+def site_of(job: RemoteJob, log_prompts: bool) -> ledger.CallSite:
+    """Rows name the profile, provider and region the job was submitted with."""
+    return ledger.CallSite("batch", job.profile, job.provider, job.region, log_prompts)
 
 
 def record_usage(settings: Settings, parts: list[PartRows], tally: Tally) -> None:

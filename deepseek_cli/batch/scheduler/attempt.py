@@ -27,7 +27,7 @@ from urllib.parse import quote
 from deepseek_cli.backends import Backend
 from deepseek_cli.backends.deadlines import attempt_stream
 from deepseek_cli.backends.error_map import clean_message
-from deepseek_cli.batch.ledger_feed import LedgerFeed, attempt_row
+from deepseek_cli.batch.ledger_feed import LedgerFeed
 from deepseek_cli.batch.limits import Gate
 from deepseek_cli.batch.planner import Planner
 from deepseek_cli.batch.scheduler.backlog import Backlog, Item
@@ -54,6 +54,7 @@ from deepseek_cli.config.profiles import Timeouts
 from deepseek_cli.config.settings import Settings
 from deepseek_cli.conversation import Reply
 from deepseek_cli.errors import ApiError, ServerError, TimeoutExpired
+from deepseek_cli.ledger import store as ledger
 from deepseek_cli.render.progress import BatchProgress
 
 LONG_PAUSE = 5.0  # pauses at least this long are announced
@@ -101,6 +102,10 @@ class Attempts:
             context.timeouts, first_token=context.timeouts.total
         )
         self.stream_models: set[str] = set()
+        settings = context.settings
+        self.site = ledger.CallSite.of(
+            "batch", settings.profile, settings.log_prompts, context.batch_id
+        )
         self._announced_pause = 0.0
         self._outage_said: set[str] = set()
 
@@ -238,16 +243,14 @@ class Attempts:
         cost: Cost | None = None,
         error: ApiError | None = None,
     ) -> None:
-        self.feed.put(
-            attempt_row(
-                self.ctx.settings,
-                self.ctx.batch_id,
-                model=item.model,
-                prompt=item.spec.prompt_text,
-                attempts=item.attempts,
-                outcome=outcome,
-                reply=reply,
-                cost=cost,
-                error=error,
-            )
+        request_id = reply.request_id or (error.request_id if error else None)
+        row = self.site.row(
+            item.model,
+            outcome,
+            reply,
+            cost,
+            item.attempts,
+            prompt=item.spec.prompt_text,
+            request_id=request_id,
         )
+        self.feed.put(row)
