@@ -9,6 +9,7 @@ stdout or stderr), never through fixed sleeps.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import signal
@@ -27,6 +28,15 @@ from fakeserver import FakeServer
 
 # A ``sitecustomize`` that makes a third-party SDK misbehave inside the child (see its file).
 SDK_FAULTS = Path(__file__).parent / "sdk_faults"
+
+# A run started in the background by a non-interactive shell (``pytest ... &``, some CI
+# runners) has SIGINT ignored, and every CLI it starts would inherit that: Python then sets no
+# KeyboardInterrupt handler, so ``ask`` rightly ignores Ctrl-C and the SIGINT tests fail. The
+# CLIs must start as under a terminal: a handled signal (unlike an ignored one) is reset to
+# the default on exec.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    with contextlib.suppress(ValueError):  # not the main thread: leave it
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 CANARY_DEEPSEEK = "sk-CANARY-deepseek-5f1c0e9a7b3d4c2e8f6a1b0c9d8e7f6a"
 CANARY_DASHSCOPE = "sk-CANARY-dashscope-0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d"

@@ -520,6 +520,10 @@ class FakeServer:
                 try:
                     reply = self._next_reply(record)
                     keep = await self._respond(reader, writer, reply, record)
+                except ConnectionError:
+                    if record.gone is None:  # noticed while writing rather than waiting
+                        record.gone = time.monotonic()
+                    raise
                 finally:
                     with self._lock:
                         self.in_flight -= 1
