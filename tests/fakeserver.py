@@ -472,8 +472,9 @@ class FakeServer:
         return [r.json for r in self.requests]
 
     def close(self) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(5)
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(5)
 
     # -- internals
     def _run(self, host: str, port: int) -> None:
@@ -485,6 +486,14 @@ class FakeServer:
         self._ready.set()
         self._loop.run_forever()
         server.close()
+        # Tidy up here rather than in the garbage collector: end the connections still open
+        # and close the loop (a loop left to ``__del__`` can fail noisily once its sockets
+        # have been collected).
+        tasks = asyncio.all_tasks(self._loop)
+        for task in tasks:
+            task.cancel()
+        self._loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+        self._loop.close()
 
     def _next_reply(self, request: Recorded) -> Reply:
         with self._lock:
@@ -530,8 +539,10 @@ class FakeServer:
                         record.ended = time.monotonic()
                 if not keep or headers.get("connection", "").lower() == "close":
                     return
-        except (ConnectionError, OSError):
-            return
+        except (ConnectionError, OSError, asyncio.IncompleteReadError):
+            return  # the client went away, even in the middle of sending its request
+        except asyncio.CancelledError:
+            return  # the server is shutting down
         finally:
             with contextlib.suppress(Exception):
                 writer.close()
