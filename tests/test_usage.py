@@ -87,14 +87,24 @@ def test_totals_equal_what_the_server_reported(cli):
     assert ds["cached_tokens"] == 100
     assert ds["output_tokens"] == sum(u["completion_tokens"] for u in reported)
     assert ds["reasoning_tokens"] == 830
-    recorded = sum(r["cost"] for r in ledger_rows(cli) if r["profile"] == "ds")
-    assert ds["cost"]["USD"] == pytest.approx(recorded, abs=1e-8) and recorded > 0
+    # What the three calls cost at the seed prices (see V4_PRO_COST below), by hand, in USD:
+    # off-peak (100*0.022 + 20*0.66 + 40*1.98)/1e6, (7*0.66 + 5*1.98)/1e6,
+    # (1000*0.66 + 900*1.98)/1e6; every peak price is exactly twice the off-peak one.
+    off_peak = (0.0000946, 0.00001452, 0.002442)
+    rows = [r for r in ledger_rows(cli) if r["profile"] == "ds"]
+    expected = 0.0
+    for row, base in zip(rows, off_peak, strict=True):
+        options = {base * (2 if w == "peak" else 1) for w in windows_near(row["ts"])}
+        matched = [v for v in options if row["cost"] == pytest.approx(v)]
+        assert matched, (row, options)
+        expected += matched[0]
+    assert ds["cost"]["USD"] == pytest.approx(expected, abs=1e-8)
     assert ds["unpriced_calls"] == 0
     assert (dsc["input_tokens"], dsc["cached_tokens"], dsc["output_tokens"]) == (50, 20, 10)
     assert dsc["cost"] == {} and dsc["unpriced_calls"] == 1
     total = data["total"]
     assert total["calls"] == 4 and total["input_tokens"] == 1177 and total["unpriced_calls"] == 1
-    assert total["cost"]["USD"] == pytest.approx(recorded, abs=1e-8)
+    assert total["cost"]["USD"] == pytest.approx(expected, abs=1e-8)
 
 
 # deepseek-v4-pro on the DeepSeek API, USD per 1M tokens (cache hit, other input, output), in
@@ -117,6 +127,14 @@ def window_at(when: datetime) -> str:
     return "peak" if weekday and any(a <= minute < b for a, b in PEAK_MINUTES) else "off_peak"
 
 
+def windows_near(ts: str) -> set[str]:
+    """The price window at a ledger row's time. A call within seconds of a window's edge may
+    have been priced on either side of it, so both count there."""
+    when = datetime.fromisoformat(ts)
+    assert when >= PRICES_SINCE, f"the prices written here start {PRICES_SINCE:%Y-%m-%d}"
+    return {window_at(when + timedelta(seconds=s)) for s in (-5, 0, 5)}
+
+
 def test_recorded_cost_is_the_price_at_the_time_of_the_call(cli):
     """Cache-hit and peak/off-peak prices apply by the call's time; the report sums them."""
     cli.server.enqueue(
@@ -126,12 +144,8 @@ def test_recorded_cost_is_the_price_at_the_time_of_the_call(cli):
     )
     assert cli.run("ask", "hi").code == 0
     row = ledger_rows(cli)[0]
-    when = datetime.fromisoformat(row["ts"])
-    assert when >= PRICES_SINCE, f"the prices written here start {PRICES_SINCE:%Y-%m-%d}"
     assert (row["currency"], row["input_tokens"], row["cached_tokens"]) == ("USD", 10_000, 8_000)
-    # The window is read at the call's time; a call within seconds of a window's edge may
-    # have been priced on either side of it.
-    windows = {window_at(when + timedelta(seconds=s)) for s in (-5, 0, 5)}
+    windows = windows_near(row["ts"])  # the window is read at the call's time
     assert any(row["cost"] == pytest.approx(V4_PRO_COST[w]) for w in windows), (row, windows)
     assert report(cli)["total"]["cost"]["USD"] == pytest.approx(row["cost"])
 
