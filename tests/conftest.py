@@ -2,11 +2,16 @@
 
 Every CLI run goes through :class:`Cli`, which remembers all output; at teardown the canary
 keys must appear nowhere: not in stdout, stderr, or any file under the test's home.
+
+A spawned CLI is watched through :meth:`Cli.wait_output` (block until a text appears on its
+stdout or stderr), never through fixed sleeps.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -20,6 +25,18 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from fakeserver import FakeServer
+
+# A ``sitecustomize`` that makes a third-party SDK misbehave inside the child (see its file).
+SDK_FAULTS = Path(__file__).parent / "sdk_faults"
+
+# A run started in the background by a non-interactive shell (``pytest ... &``, some CI
+# runners) has SIGINT ignored, and every CLI it starts would inherit that: Python then sets no
+# KeyboardInterrupt handler, so ``ask`` rightly ignores Ctrl-C and the SIGINT tests fail. The
+# CLIs must start as under a terminal: a handled signal (unlike an ignored one) is reset to
+# the default on exec.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    with contextlib.suppress(ValueError):  # not the main thread: leave it
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 CANARY_DEEPSEEK = "sk-CANARY-deepseek-5f1c0e9a7b3d4c2e8f6a1b0c9d8e7f6a"
 CANARY_DASHSCOPE = "sk-CANARY-dashscope-0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d"
@@ -41,7 +58,7 @@ class Result:
     code: int
     stdout: str
     stderr: str
-    elapsed: float
+    elapsed: float  # test-side wall clock, start-up included: for messages, never for asserts
 
 
 class Cli:
@@ -49,6 +66,7 @@ class Cli:
         self.home = home
         self.env = env
         self.outputs: list[str] = []
+        self._early: dict[int, tuple[bytearray, bytearray]] = {}
 
     def command(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "deepseek_cli", *args]
@@ -90,6 +108,35 @@ class Cli:
             cwd=self.home,
         )
 
+    def wait_output(
+        self,
+        proc: subprocess.Popen[bytes],
+        text: str,
+        stream: str = "stdout",
+        timeout: float = 30,
+    ) -> str:
+        """Block until ``text`` has appeared on the spawned CLI's ``stream``; returns what that
+        stream said so far. Both pipes are drained meanwhile (a full pipe would stall the
+        child), and :meth:`finish` still returns everything."""
+        early = self._early.setdefault(proc.pid, (bytearray(), bytearray()))
+        pipes = {proc.stdout.fileno(): early[0], proc.stderr.fileno(): early[1]}
+        wanted = early[0] if stream == "stdout" else early[1]
+        needle = text.encode()
+        deadline = time.monotonic() + timeout
+        while needle not in wanted:
+            left = deadline - time.monotonic()
+            if left <= 0 or not pipes:
+                said = bytes(wanted).decode("utf-8", "replace")
+                raise AssertionError(f"{text!r} never appeared on {stream}; it said: {said!r}")
+            ready, _, _ = select.select(list(pipes), [], [], left)
+            for fd in ready:
+                data = os.read(fd, 65536)
+                if data:
+                    pipes[fd] += data
+                else:
+                    del pipes[fd]  # that stream ended
+        return bytes(wanted).decode("utf-8", "replace")
+
     def finish(
         self, proc: subprocess.Popen[bytes], sig: int | None = None, timeout: float = 30
     ) -> Result:
@@ -97,14 +144,20 @@ class Cli:
         if sig is not None:
             proc.send_signal(sig)
         out, err = proc.communicate(timeout=timeout)
+        early_out, early_err = self._early.pop(proc.pid, (b"", b""))
         result = Result(
             proc.returncode,
-            out.decode("utf-8", "replace"),
-            err.decode("utf-8", "replace"),
+            (bytes(early_out) + out).decode("utf-8", "replace"),
+            (bytes(early_err) + err).decode("utf-8", "replace"),
             time.monotonic() - started,
         )
         self.outputs += [result.stdout, result.stderr]
         return result
+
+    def sdk_fault(self, fault: str) -> dict[str, str]:
+        """Environment for a child whose SDK misbehaves as ``fault`` (``sdk_faults/``)."""
+        path = os.pathsep.join(p for p in (str(SDK_FAULTS), self.env.get("PYTHONPATH")) if p)
+        return {"PYTHONPATH": path, "TEST_SDK_FAULT": fault}
 
     def write_config(self, text: str, mode: int = 0o600) -> Path:
         path = self.home / "config.toml"

@@ -5,6 +5,11 @@ It binds 127.0.0.1 on port 0, runs its own asyncio loop in a thread, and records
 provider and flag produced. Responses come from a FIFO of scripted :class:`Reply` objects, else
 from ``handler`` (default: echo the last user message in the format the path implies).
 
+Everything is stamped on the server's clock (``time.monotonic`` in this process): when a
+request arrived (``started``), when its answer was done (``ended``), when the client hung up on
+a reply the server was still holding or sending (``gone``), and when each connection closed
+(``closed_at``). Tests measure timing from these stamps, not around a subprocess.
+
 Run ``python tests/fakeserver.py`` to serve from a separate process (benchmarks do this).
 """
 
@@ -37,6 +42,7 @@ class Recorded:
     started: float
     in_flight: int
     ended: float | None = None
+    gone: float | None = None  # the client closed the connection before the reply was done
 
     @property
     def json(self) -> Any:
@@ -58,6 +64,14 @@ class Reply:
     abort: bool = False  # close the socket mid-body without the final chunk
     reset: bool = False  # TCP RST instead of a clean close
     keep_open: float = 0.0  # after the chunks, hold the connection silently this long
+    hold: threading.Event | None = None  # before the status line, wait until this is set
+
+
+POLL = 0.01  # how often a waiting reply checks whether the client is still there
+
+
+class ClientGone(ConnectionError):
+    """The client closed the connection while the server was holding or sending a reply."""
 
 
 REASONS = {
@@ -432,6 +446,8 @@ class FakeServer:
         self.handler: Callable[[Recorded], Reply | None] = echo
         self.in_flight = 0
         self.max_in_flight = 0
+        self.open_connections = 0
+        self.closed_at: list[float] = []  # when each connection closed (either side)
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
@@ -456,8 +472,9 @@ class FakeServer:
         return [r.json for r in self.requests]
 
     def close(self) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(5)
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(5)
 
     # -- internals
     def _run(self, host: str, port: int) -> None:
@@ -469,6 +486,14 @@ class FakeServer:
         self._ready.set()
         self._loop.run_forever()
         server.close()
+        # Tidy up here rather than in the garbage collector: end the connections still open
+        # and close the loop (a loop left to ``__del__`` can fail noisily once its sockets
+        # have been collected).
+        tasks = asyncio.all_tasks(self._loop)
+        for task in tasks:
+            task.cancel()
+        self._loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+        self._loop.close()
 
     def _next_reply(self, request: Recorded) -> Reply:
         with self._lock:
@@ -477,6 +502,8 @@ class FakeServer:
         return self.handler(request) or echo(request)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with self._lock:
+            self.open_connections += 1
         try:
             while True:
                 try:
@@ -501,18 +528,27 @@ class FakeServer:
                     self.requests.append(record)
                 try:
                     reply = self._next_reply(record)
-                    keep = await self._respond(writer, reply)
+                    keep = await self._respond(reader, writer, reply, record)
+                except ConnectionError:
+                    if record.gone is None:  # noticed while writing rather than waiting
+                        record.gone = time.monotonic()
+                    raise
                 finally:
                     with self._lock:
                         self.in_flight -= 1
                         record.ended = time.monotonic()
                 if not keep or headers.get("connection", "").lower() == "close":
                     return
-        except (ConnectionError, OSError):
-            return
+        except (ConnectionError, OSError, asyncio.IncompleteReadError):
+            return  # the client went away, even in the middle of sending its request
+        except asyncio.CancelledError:
+            return  # the server is shutting down
         finally:
             with contextlib.suppress(Exception):
                 writer.close()
+            with self._lock:
+                self.open_connections -= 1
+                self.closed_at.append(time.monotonic())
 
     async def _read_body(self, reader: asyncio.StreamReader, headers: dict[str, str]) -> bytes:
         if "content-length" in headers:
@@ -528,9 +564,35 @@ class FakeServer:
                 await reader.readline()
         return b""
 
-    async def _respond(self, writer: asyncio.StreamWriter, reply: Reply) -> bool:
-        if reply.delay:
-            await asyncio.sleep(reply.delay)
+    async def _wait(
+        self,
+        reader: asyncio.StreamReader,
+        record: Recorded,
+        seconds: float = 0.0,
+        hold: threading.Event | None = None,
+    ) -> None:
+        """Sleep ``seconds`` (and until ``hold`` is set), but stop as soon as the client hangs
+        up: a reply nobody waits for any more is not sent, and ``record.gone`` says when."""
+        deadline = time.monotonic() + seconds
+        while True:
+            if reader.at_eof() or reader.exception() is not None:
+                record.gone = time.monotonic()
+                raise ClientGone
+            left = deadline - time.monotonic()
+            held = hold is not None and not hold.is_set()
+            if left <= 0 and not held:
+                return
+            await asyncio.sleep(POLL if held else min(POLL, left))
+
+    async def _respond(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        reply: Reply,
+        record: Recorded,
+    ) -> bool:
+        if reply.delay or reply.hold is not None:
+            await self._wait(reader, record, reply.delay, reply.hold)
         status_line = f"HTTP/1.1 {reply.status} {REASONS.get(reply.status, 'Status')}\r\n"
         hdrs = dict(reply.headers)
         if reply.chunks is None:
@@ -546,7 +608,7 @@ class FakeServer:
         for delay, data in reply.chunks:
             if delay:
                 await writer.drain()
-                await asyncio.sleep(delay)
+                await self._wait(reader, record, delay)
             writer.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
         await writer.drain()
         if reply.reset:
@@ -558,7 +620,7 @@ class FakeServer:
             writer.close()
             return False
         if reply.keep_open:
-            await asyncio.sleep(reply.keep_open)
+            await self._wait(reader, record, reply.keep_open)
         writer.write(b"0\r\n\r\n")
         await writer.drain()
         return True

@@ -61,20 +61,34 @@ def spawn(argv: list[str], env: dict[str, str], cwd: str, term: Terminal) -> pex
 def pump(
     child: pexpect.spawn, term: Terminal, until: float | None = None, stop: str | None = None
 ) -> None:
-    """Read output into the terminal until EOF, a deadline, or a text appears."""
+    """Read output into the terminal until EOF, a deadline, or a text appears. When ``stop``
+    is given it must appear: reaching the deadline or EOF first is a failure, not a return
+    (the caller is about to act on the text, e.g. send a signal mid-answer)."""
+
+    def seen() -> bool:
+        return stop is not None and stop in "\n".join(term.lines())
+
+    def missed(why: str) -> None:
+        if stop is not None:
+            tail = "\n".join(term.lines()[-5:])
+            raise AssertionError(f"{stop!r} never appeared ({why}); screen ends with: {tail!r}")
+
     while True:
         if until is not None and time.monotonic() > until:
+            missed("deadline")
             return
         try:
             data = child.read_nonblocking(65536, timeout=0.05)
         except pexpect.TIMEOUT:
-            if stop is not None and stop in "\n".join(term.lines()):
+            if seen():
                 return
             continue
         except pexpect.EOF:
+            if not seen():
+                missed("end of output")
             return
         term.feed(data)
-        if stop is not None and stop in "\n".join(term.lines()):
+        if seen():
             return
 
 

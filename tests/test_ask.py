@@ -9,9 +9,9 @@ import sqlite3
 import stat
 import subprocess
 import sys
-import time
 
 import pytest
+from batch_helpers import wait_for
 from conftest import CANARY_DEEPSEEK
 from fakeserver import (
     Reply,
@@ -382,19 +382,29 @@ def test_first_token_deadline_with_keepalives(cli):
     [profiles.slow]
     provider = "deepseek"
     base_url = "{cli.server.url}"
-    first_token_timeout = 0.5
+    first_token_timeout = 2
     max_attempts = 1
     """)
-    cli.server.enqueue(sse_reply([": keep-alive\n\n"] * 50, delay=0.1))
+    # The deadline runs from the start of the attempt, which includes the SDK's first-call
+    # set-up; 2 s leaves room for that on a busy machine (at 0.5 s the request sometimes
+    # never went out, and the test passed without a single keep-alive being sent).
+    cli.server.enqueue(sse_reply([": keep-alive\n\n"] * 300, delay=0.1))  # 30 s of them
     result = cli.run("ask", "-p", "slow", "hi")
-    assert result.code == 69 and "timed out" in result.stderr
-    assert result.elapsed < 5
+    assert result.code == 69 and "first-token deadline" in result.stderr, result.stderr
+    assert len(cli.server.requests) == 1
+    request = cli.server.requests[0]
+    wait_for(lambda: request.ended is not None)
+    # On the server's clock: the client hung up ~2 s into 30 s of keep-alives.
+    assert request.gone is not None and request.gone - request.started < 8
 
 
 def test_timeout_flag_sets_the_total_deadline(cli):
-    cli.server.enqueue(openai_stream(answer=["x"] * 100, delay=0.05))
-    result = cli.run("ask", "--timeout", "0.8", "hi")
-    assert result.code == 69 and "total deadline" in result.stderr
+    # Tokens flow for 10 s; the first must arrive within the deadline (which includes the
+    # SDK's first-call set-up), so the deadline is the total one, not the first-token one.
+    cli.server.enqueue(openai_stream(answer=["x"] * 200, delay=0.05))
+    result = cli.run("ask", "--timeout", "2", "hi")
+    assert result.code == 69 and "total deadline" in result.stderr, result.stderr
+    assert result.stdout.startswith("x")
 
 
 # --- one test per exit code ------------------------------------------------------------------
@@ -499,43 +509,49 @@ def test_exit_78_key_in_world_readable_config(cli):
     assert cli.server.requests[-1].headers["authorization"] == "Bearer sk-file-key-0000000000000000"
 
 
-def test_exit_130_on_ctrl_c(cli):
+def interrupt_mid_answer(cli, sig):
+    """Send ``sig`` once the answer is streaming (its first words are on stdout); the stream
+    has ~10 s left, so the signal lands mid-answer. Returns the result and the request."""
     cli.server.enqueue(openai_stream(answer=["tick "] * 200, delay=0.05))
     proc = cli.spawn("ask", "hi")
-    time.sleep(1.5)
-    result = cli.finish(proc, signal.SIGINT)
-    assert result.code == 130
+    cli.wait_output(proc, "tick")
+    result = cli.finish(proc, sig)
+    request = cli.server.requests[0]
+    wait_for(lambda: request.ended is not None)
+    return result, request
+
+
+def test_exit_130_on_ctrl_c(cli):
+    result, request = interrupt_mid_answer(cli, signal.SIGINT)
+    assert result.code == 130, result.stderr
     assert "tick" in result.stdout and "Traceback" not in result.stderr
+    assert request.gone is not None  # it hung up mid-stream, not after the answer was done
 
 
 def test_exit_143_on_sigterm(cli):
-    cli.server.enqueue(openai_stream(answer=["tick "] * 200, delay=0.05))
-    proc = cli.spawn("ask", "hi")
-    time.sleep(1.5)
-    result = cli.finish(proc, signal.SIGTERM)
-    assert result.code == 143
+    result, request = interrupt_mid_answer(cli, signal.SIGTERM)
+    assert result.code == 143, result.stderr
     assert "Traceback" not in result.stderr
+    assert request.gone is not None
 
 
-def test_exit_1_internal_error_points_to_debug_and_redacts(cli, monkeypatch, tmp_path):
-    """G3: inject a bug while a key is loaded; the traceback must not show it."""
-    from typer.testing import CliRunner
-
-    from deepseek_cli.chat import turn as runner_module
-    from deepseek_cli.cli.app import app
-
-    def broken(*args, **kwargs):
-        raise RuntimeError(f"bug while holding {CANARY_DEEPSEEK}")
-
-    monkeypatch.setattr(runner_module, "run_once", broken)
-    for key, value in cli.env.items():
-        monkeypatch.setenv(key, value)
-    plain = CliRunner().invoke(app, ["ask", "hi"])
-    assert plain.exit_code == 1
-    assert "--debug" in plain.stderr and "Traceback" not in plain.stderr
-    debug = CliRunner().invoke(app, ["ask", "--debug", "hi"])
-    assert debug.exit_code == 1 and "Traceback" in debug.stderr
-    cli.outputs += [plain.stdout, plain.stderr, debug.stdout, debug.stderr]
+def test_exit_1_internal_error_points_to_debug_and_redacts(cli):
+    """G3: a bug while a key is loaded (the openai SDK raises an unexpected exception whose
+    message holds the client's key): exit 1, a pointer to --debug, and no key anywhere."""
+    fault = cli.sdk_fault("chat-create-raises")
+    plain = cli.run("ask", "hi", env=fault)
+    assert plain.code == 1, plain.stderr
+    assert plain.stdout == ""
+    line = plain.stderr.strip().splitlines()[-1]
+    assert line.startswith("error: internal error: RuntimeError: bug while holding [REDACTED]")
+    assert "--debug" in line and "Traceback" not in plain.stderr
+    debug = cli.run("ask", "--debug", "hi", env=fault)
+    assert debug.code == 1, debug.stderr
+    assert "Traceback (most recent call last)" in debug.stderr
+    assert "RuntimeError: bug while holding [REDACTED]" in debug.stderr
+    for result in (plain, debug):
+        assert CANARY_DEEPSEEK not in result.stderr and "CANARY" not in result.stderr
+    assert cli.server.requests == []  # the fault fired inside the SDK, before sending
 
 
 def test_key_echoed_by_the_server_is_redacted(cli):
@@ -664,9 +680,13 @@ def test_silent_server_uses_idle_timeout(cli):
     idle_timeout = 0.5
     max_attempts = 1
     """)
-    cli.server.enqueue(Reply(200, {"content-type": "text/event-stream"}, chunks=[], keep_open=5))
+    cli.server.enqueue(Reply(200, {"content-type": "text/event-stream"}, chunks=[], keep_open=30))
     result = cli.run("ask", "-p", "idle", "hi")
-    assert result.code == 69 and result.elapsed < 4
+    assert result.code == 69, result.stderr
+    request = cli.server.requests[0]
+    wait_for(lambda: request.ended is not None)
+    # On the server's clock: the client hung up ~0.5 s into 30 s of silence.
+    assert request.gone is not None and request.gone - request.started < 3.5
 
 
 def test_oversized_stdin_exits_65_without_sending(cli):

@@ -6,6 +6,7 @@ in a few seconds; every assertion is on what the server saw or what the files ho
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import time
@@ -146,18 +147,26 @@ def test_a_timed_out_attempt_is_retried_as_a_stream(cli):
     def handler(request):
         if not request.json.get("stream"):
             reply = openai_completion("echo:" + "late")
-            reply.delay = 3.0
+            reply.delay = 30.0
             return reply
         return echo(request)
 
     cli.server.handler = handler
-    started = time.monotonic()
     result = cli.run("batch", "run", "in.jsonl", *OUT, "--timeout", "0.8", "--backoff", "0.01")
     assert result.code == 0, result.stderr
     outs, _ = check_exactly_once(prompts, *files(cli))
     assert {r["attempts"] for r in outs} == {2}
     assert [r.json["stream"] for r in cli.server.requests].count(True) == 2
-    assert time.monotonic() - started < 6
+    # On the server's clock: each plain attempt was dropped at its 0.8 s deadline (not after
+    # the 30 s the answer would have taken) and its item went out again as a stream.
+    plain = [r for r in cli.server.requests if not r.json["stream"]]
+    assert len(plain) == 2 and all(r.gone is not None for r in plain)
+    for first in plain:
+        assert first.gone - first.started < 4.0
+        again = next(
+            r for r in cli.server.requests if r.json["stream"] and id_of(r) == id_of(first)
+        )
+        assert again.started >= first.gone - 0.05  # the retry came after the drop
 
 
 # --- 429 and outages --------------------------------------------------------------------------
@@ -165,18 +174,19 @@ def test_a_timed_out_attempt_is_retried_as_a_stream(cli):
 
 def test_429_with_retry_after_pauses_everyone_for_exactly_that_long(cli):
     prompts = make_input(cli.home / "in.jsonl", 30)
-    cli.server.handler = Script({"q0": [rate_limited("1")]}, delay=0.01)
+    cli.server.handler = Script({"q0": [rate_limited("1")]}, delay=0.1)
     result = cli.run("batch", "run", "in.jsonl", *OUT, "-j", "4", "--ramp", "1")
     assert result.code == 0, result.stderr
     outs, _ = check_exactly_once(prompts, *files(cli))
     assert next(r for r in outs if r["id"] == "q0")["attempts"] == 2
     first_429 = next(r for r in cli.server.requests if id_of(r) == "q0")
     answered = first_429.ended
-    # Requests in flight when the 429 went out may still arrive; nothing new for 1 s.
-    during = [r for r in cli.server.requests if answered + 0.05 < r.started < answered + 0.99]
-    assert during == []
-    later = [r.started for r in cli.server.requests if r.started > answered + 0.05]
-    assert later and min(later) >= answered + 0.99
+    # Counted, not timed (a busy machine delays them): the other three workers may each have
+    # a request on its way when the 429 goes out (each takes 0.1 s, so none can finish and be
+    # followed by another before the client reads the 429); after that, nothing for 1 s.
+    during = [r for r in cli.server.requests if answered < r.started < answered + 0.99]
+    assert len(during) <= 3, [(id_of(r), r.started - answered) for r in during]
+    assert any(r.started >= answered + 0.99 for r in cli.server.requests)  # then it went on
 
 
 def test_429_storm_without_retry_after_backs_off_and_writes_no_errors(cli):
@@ -208,11 +218,12 @@ def test_429_storm_without_retry_after_backs_off_and_writes_no_errors(cli):
     )
     assert result.code == 0, result.stderr
     check_exactly_once(prompts, *files(cli))
-    start = cli.server.requests[0].started
-    in_storm = [r for r in cli.server.requests if start + 0.2 < r.started < storm["until"]]
-    # Probes only, paced by one job-wide backoff (0.2 s doubling, full jitter): a handful in
-    # these 1.3 s, fewer than one per worker; 8 workers retrying on their own every ~0.1 s
-    # would send dozens. (A rate bound of 3/s was flaky: jitter allows 4 probes.)
+    # After the first wave (one request per worker, counted rather than timed: on a busy
+    # machine it arrives spread out), probes only, paced by one job-wide backoff (0.2 s
+    # doubling, full jitter): a handful in the 1.5 s storm, fewer than one per worker; 8
+    # workers retrying on their own every ~0.1 s would send dozens. (A rate bound of 3/s was
+    # flaky: jitter allows 4 probes.)
+    in_storm = [r for r in cli.server.requests[8:] if r.started < storm["until"]]
     assert len(in_storm) < 8, len(in_storm)
 
 
@@ -237,7 +248,7 @@ def test_an_outage_shorter_than_the_budget_writes_no_error_records(cli):
     def handler(request):
         now = time.monotonic()
         if outage["until"] is None:
-            outage["until"] = now + 1.5
+            outage["until"] = now + 1.0  # items give up after 3 attempts in ~0.3 s
         if now < outage["until"]:
             return deepseek_error(503, "Service Unavailable")
         return echo(request)
@@ -279,26 +290,32 @@ def test_a_429_on_one_model_does_not_pause_another(cli):
     result = cli.run("batch", "run", "in.jsonl", *OUT, "-j", "2", "--ramp", "1")
     assert result.code == 0, result.stderr
     limited = next(r for r in cli.server.requests if id_of(r) == "deepseek-v4-pro0")
-    pause = (limited.ended + 0.1, limited.ended + 1.45)
+    pause = (limited.ended, limited.ended + 1.45)
     models = [r.json["model"] for r in cli.server.requests if pause[0] < r.started < pause[1]]
-    assert "deepseek-flash" in models and "deepseek-v4-pro" not in models
+    # Counted, not timed: the other worker may have had one deepseek-v4-pro request on its
+    # way when the 429 went out (each takes 0.05 s); after that, v4-pro waits and flash goes on.
+    assert models.count("deepseek-v4-pro") <= 1 and "deepseek-flash" in models, models
 
 
 # --- rate windows and concurrency, measured at the server ------------------------------------
 
 
 def test_rpm_is_smooth_in_every_one_second_window(cli):
-    make_input(cli.home / "in.jsonl", 36)
+    make_input(cli.home / "in.jsonl", 25)
     result = cli.run("batch", "run", "in.jsonl", *OUT, "-j", "16", "--rpm", "600", "--ramp", "0")
     assert result.code == 0, result.stderr
-    times = [r.started for r in cli.server.requests]
-    assert windows(times, 1.0) <= math.ceil(600 / 60) + 1
-    rate = (len(times) - 1) / (max(times) - min(times))
-    assert 9.0 <= rate <= 10.5, rate  # >= 90 % of the limit, never above it
+    times = sorted(r.started for r in cli.server.requests)
+    assert windows(times, 1.0) <= math.ceil(600 / 60) + 1  # never above the limit
+    # ...and close to it: the typical gap is the limit's 0.1 s. The median, not the mean,
+    # because a busy machine stalls the client now and then and a stall only ever stretches
+    # a gap (the pacing never catches up in a burst); a pacer even 25 % slow fails.
+    gaps = sorted(b - a for a, b in itertools.pairwise(times))
+    median = gaps[len(gaps) // 2]
+    assert 0.09 <= median <= 0.125, gaps
 
 
 def test_rpm_ramps_up_instead_of_starting_at_full_rate(cli):
-    make_input(cli.home / "in.jsonl", 20)
+    make_input(cli.home / "in.jsonl", 12)  # without the ramp, 10 or 11 go out in the first second
     result = cli.run("batch", "run", "in.jsonl", *OUT, "-j", "16", "--rpm", "600", "--ramp", "2")
     assert result.code == 0, result.stderr
     times = sorted(r.started for r in cli.server.requests)
@@ -307,7 +324,7 @@ def test_rpm_ramps_up_instead_of_starting_at_full_rate(cli):
 
 
 def test_concurrency_cap_holds_at_the_server(cli):
-    prompts = make_input(cli.home / "in.jsonl", 24)
+    prompts = make_input(cli.home / "in.jsonl", 12)
     cli.server.handler = Script(delay=0.1)
     result = cli.run("batch", "run", "in.jsonl", *OUT, "-j", "3")
     assert result.code == 0, result.stderr

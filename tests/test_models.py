@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 
+import pytest
 from fakeserver import http_fixture, json_reply
 from ttyrun import run_in_terminal
 
@@ -251,11 +253,29 @@ def test_show_unknown_model_suggests_and_exits_2(cli):
     assert "not in the catalog" in result.stderr and "deepseek-v4-pro" in result.stderr
 
 
-def test_a_closed_pipe_ends_quietly():
-    from deepseek_cli.render.stdout import emit
-
+@pytest.mark.parametrize(
+    "args",
+    [("models", "--all"), ("models", "--json", "--all"), ("models", "show", "deepseek-v4-pro")],
+    ids=["table", "json", "show"],
+)
+def test_a_closed_pipe_ends_quietly(cli, args):
+    """``deepseek models | head -1``: the reader is gone before the output is written. The
+    CLI must drop the rest like ``cat`` does: exit 0, and nothing on stderr (no traceback, no
+    "Exception ignored ... BrokenPipeError" from the interpreter's last flush, exit 120)."""
     read_end, write_end = os.pipe()
-    os.close(read_end)
-    with os.fdopen(write_end, "w") as stream:
-        emit("MODEL  THINKING\n" * 1000, stream)  # EPIPE inside: no exception escapes
-        emit("more\n", stream)  # the descriptor now points at /dev/null
+    os.close(read_end)  # every write now fails with EPIPE
+    try:
+        done = subprocess.run(
+            cli.command(*args),
+            stdin=subprocess.DEVNULL,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            env=cli.env,
+            cwd=cli.home,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    cli.outputs.append(done.stderr.decode("utf-8", "replace"))
+    assert (done.returncode, done.stderr) == (0, b"")
