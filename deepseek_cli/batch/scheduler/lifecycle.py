@@ -5,7 +5,8 @@ SIGHUP) stop dispatching at once, let in-flight requests finish for up to the gr
 and write their results, then cancel what is left; a second signal cancels at once. Any stop
 (a signal, the outcome policy, a failed write, a crash, the outage budget spent) is the same
 path: no new dispatches, in-flight work drains, the first reason given is the one reported.
-SIGKILL loses only in-flight requests: written records are whole (``writer``).
+SIGKILL loses only in-flight requests: a record it cuts in the middle of its write is a torn
+last line, which the next run truncates away and redoes (``writer``).
 
 The pieces: ``dispatch`` decides what goes out next, ``attempt`` runs each attempt and applies
 the outcome ``policy`` decides, ``results`` writes the records; the ticker here fsyncs the
