@@ -134,3 +134,29 @@ def test_config_names_the_config_file(cli, command):
     assert result.code == 78, result.stderr  # a config named explicitly must exist
     assert "missing.toml" in result.stderr
     assert cli.server.requests == []
+
+
+@pytest.mark.parametrize(
+    ("usage", "names", "metavar"),
+    [
+        ("-j, --concurrency N", ["-j", "--concurrency"], "N"),
+        ("--json", ["--json"], None),
+        ("--think/--no-think", ["--think/--no-think"], None),
+        ("-x, --extra KEY=VALUE", ["-x", "--extra"], "KEY=VALUE"),
+    ],
+)
+def test_an_option_is_declared_as_its_help_shows_it(usage, names, metavar):
+    from deepseek_cli.cli.options import option
+
+    declared = option(usage, "Help.", panel="Panel", min=1)
+    # In Annotated, Typer takes the first positional (``default``) as the first name.
+    assert ([declared.default, *declared.param_decls], declared.metavar) == (names, metavar)
+    assert (declared.help, declared.rich_help_panel, declared.min) == ("Help.", "Panel", 1)
+
+
+@pytest.mark.parametrize("usage", ["N", "--name NAME EXTRA", ""])
+def test_a_malformed_option_usage_is_refused(usage):
+    from deepseek_cli.cli.options import option
+
+    with pytest.raises(ValueError, match="usage"):
+        option(usage, "Help.")

@@ -1,8 +1,10 @@
 """The slash commands of ``deepseek chat`` (``/model``, ``/retry``, ``/save``...): the table the
 REPL looks commands up in, and what each one does to the REPL's state.
 
-Kept apart from the loop in ``repl`` so that adding a command touches only this table; each
-handler takes the :class:`~deepseek_cli.chat.repl.Repl` and the text after the name.
+Kept apart from the loop in ``repl`` so that adding a command touches only this module: each
+handler is registered by :func:`command` (or :func:`setting`) with its usage and one-line help,
+takes the :class:`~deepseek_cli.chat.repl.Repl` and the text after the name, and ``/help``
+lists the commands in the order they are defined here.
 """
 
 from __future__ import annotations
@@ -20,12 +22,58 @@ from deepseek_cli.errors import CliError, error_line
 from deepseek_cli.render import stderr as say
 from deepseek_cli.render.numbers import spend_text
 
+Handler = Callable[[Repl, str], None]
+Parse = Callable[[str], object]
 
+COMMANDS: dict[str, Command] = {}  # filled by @command below, in the order /help lists them
+
+
+def command(name: str, args: str, help: str) -> Callable[[Handler], Handler]:
+    """Register the decorated handler as ``/name args``, with its one-line help."""
+
+    def register(run: Handler) -> Handler:
+        COMMANDS[name] = Command(name, args, help, run)
+        return run
+
+    return register
+
+
+def setting(
+    name: str, args: str, help: str, *, field_name: str | None = None
+) -> Callable[[Parse], Parse]:
+    """Register ``/name`` for the request option ``field_name`` (default: ``name``): without a
+    value it shows the option, ``off`` resets it, anything else is read by the decorated
+    parser (a ``ValueError`` is the warning shown)."""
+    field = field_name or name
+
+    def register(parse: Parse) -> Parse:
+        def run(repl: Repl, args: str) -> None:
+            if not args:
+                say.notice(f"{name}: {repl.settings.option(field) or 'default'}")
+                return
+            if args.lower() in ("off", "default", "none"):
+                value = None
+            else:
+                try:
+                    value = parse(args)
+                except ValueError as exc:
+                    say.warning(f"/{name}: {exc}")
+                    return
+            if repl.change(**{field: value}):
+                say.notice(f"{name}: {value if value is not None else 'default'}")
+
+        command(name, args, help)(run)
+        return parse
+
+    return register
+
+
+@command("help", "", "list the commands")
 def _help(repl: Repl, args: str) -> None:
     width = max(len(f"/{c.name} {c.args}") for c in repl.commands.values())
-    for command in repl.commands.values():
-        usage = f"/{command.name} {command.args}"
-        say.write_line("info", f"{usage:<{width}}  {command.help}")
+    for entry in repl.commands.values():
+        usage = f"/{entry.name} {entry.args}"
+        say.write_line("info", f"{usage:<{width}}  {entry.help}")
     say.write_line(
         "info",
         "Enter sends; Alt-Enter (or Esc Enter) adds a line; Ctrl-R searches "
@@ -33,16 +81,19 @@ def _help(repl: Repl, args: str) -> None:
     )
 
 
+@command("exit", "", "leave (Ctrl-D does too)")
 def _exit(repl: Repl, args: str) -> None:
     raise ExitRepl
 
 
+@command("clear", "", "start a new conversation")
 def _clear(repl: Repl, args: str) -> None:
     repl.session = Session(sessions.new_name())
     repl.output.clear_screen()
     say.notice(f"new conversation: session {repl.session.name}")
 
 
+@command("model", "[NAME]", "show or switch the model")
 def _model(repl: Repl, args: str) -> None:
     if not args:
         say.notice(f"model: {repl.settings.profile.model}")
@@ -51,6 +102,7 @@ def _model(repl: Repl, args: str) -> None:
         say.notice(f"{args} is not in the catalog for {repl.settings.profile.provider}; sent as is")
 
 
+@command("profile", "[NAME]", "show or switch the profile")
 def _profile(repl: Repl, args: str) -> None:
     if not args:
         profile = repl.settings.profile
@@ -61,46 +113,27 @@ def _profile(repl: Repl, args: str) -> None:
         say.notice(f"profile {args}: {repl.settings.profile.model}")
 
 
-def _thinking(on: bool) -> Callable[[Repl, str], None]:
-    def run(repl: Repl, args: str) -> None:
-        info = repl.settings.model_info
-        if info is not None and info.thinking != "hybrid":
-            kind = "always thinks" if info.thinking == "always" else "never thinks"
-            say.warning(f"{info.id} {kind}; it cannot switch thinking {'on' if on else 'off'}")
-            return
-        if repl.change(thinking=on):
-            say.notice(f"thinking {'on' if on else 'off'} for the next turns")
-
-    return run
+@command("think", "", "thinking on for the next turns (hybrid models)")
+def _think(repl: Repl, args: str) -> None:
+    _switch_thinking(repl, on=True)
 
 
-def _number_or_off(
-    name: str, field_name: str, parse: Callable[[str], object]
-) -> Callable[[Repl, str], None]:
-    def run(repl: Repl, args: str) -> None:
-        if not args:
-            say.notice(f"{name}: {repl.settings.option(field_name) or 'default'}")
-            return
-        if args.lower() in ("off", "default", "none"):
-            value = None
-        else:
-            try:
-                value = parse(args)
-            except ValueError as exc:
-                say.warning(f"/{name}: {exc}")
-                return
-        if repl.change(**{field_name: value}):
-            say.notice(f"{name}: {value if value is not None else 'default'}")
-
-    return run
+@command("no_think", "", "thinking off for the next turns (hybrid models)")
+def _no_think(repl: Repl, args: str) -> None:
+    _switch_thinking(repl, on=False)
 
 
-def _effort_value(text: str) -> str:
-    if text not in EFFORT_LEVELS:
-        raise ValueError(f"expected one of {', '.join(EFFORT_LEVELS)}")
-    return text
+def _switch_thinking(repl: Repl, *, on: bool) -> None:
+    info = repl.settings.model_info
+    if info is not None and info.thinking != "hybrid":
+        kind = "always thinks" if info.thinking == "always" else "never thinks"
+        say.warning(f"{info.id} {kind}; it cannot switch thinking {'on' if on else 'off'}")
+        return
+    if repl.change(thinking=on):
+        say.notice(f"thinking {'on' if on else 'off'} for the next turns")
 
 
+@setting("budget", "[N|off]", "thinking budget in tokens", field_name="thinking_budget")
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -108,13 +141,14 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _temperature(text: str) -> float:
-    value = float(text)
-    if not 0 <= value <= 2:
-        raise ValueError("expected a number from 0 to 2")
-    return value
+@setting("effort", "[LEVEL|off]", "reasoning effort", field_name="reasoning_effort")
+def _effort_value(text: str) -> str:
+    if text not in EFFORT_LEVELS:
+        raise ValueError(f"expected one of {', '.join(EFFORT_LEVELS)}")
+    return text
 
 
+@command("system", "[TEXT|off]", "show, set or clear the system prompt")
 def _system(repl: Repl, args: str) -> None:
     if not args:
         say.notice(f"system: {repl.settings.system or '(none)'}")
@@ -124,6 +158,15 @@ def _system(repl: Repl, args: str) -> None:
         say.notice("system prompt cleared" if value is None else "system prompt set")
 
 
+@setting("temperature", "[X|off]", "sampling temperature")
+def _temperature(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 2:
+        raise ValueError("expected a number from 0 to 2")
+    return value
+
+
+@command("retry", "", "send the last message again")
 def _retry(repl: Repl, args: str) -> None:
     if repl.failed_prompt is not None:
         prompt = repl.failed_prompt
@@ -136,6 +179,7 @@ def _retry(repl: Repl, args: str) -> None:
     repl.send(prompt)
 
 
+@command("undo", "", "drop the last exchange")
 def _undo(repl: Repl, args: str) -> None:
     if not repl.session.turns:
         say.notice("nothing to undo")
@@ -145,6 +189,7 @@ def _undo(repl: Repl, args: str) -> None:
     say.notice(f"removed the last exchange: {turn.prompt.splitlines()[0][:60]}")
 
 
+@command("edit", "", "compose a message in $EDITOR")
 def _edit(repl: Repl, args: str) -> None:
     text = repl.source.edit(args)
     if text is None:
@@ -155,6 +200,7 @@ def _edit(repl: Repl, args: str) -> None:
         say.notice("empty message; nothing sent")
 
 
+@command("file", "PATH [MSG]", "attach a text file to the next message")
 def _file(repl: Repl, args: str) -> None:
     if not args:
         say.warning("usage: /file PATH [message]")
@@ -172,6 +218,7 @@ def _file(repl: Repl, args: str) -> None:
         say.notice(f"{path.name} will be sent with your next message")
 
 
+@command("save", "[NAME]", "save the session (under a new name)")
 def _save(repl: Repl, args: str) -> None:
     if args:
         try:
@@ -183,6 +230,7 @@ def _save(repl: Repl, args: str) -> None:
     say.notice(f"saved as session {repl.session.name}")
 
 
+@command("load", "NAME", "switch to a saved session")
 def _load(repl: Repl, args: str) -> None:
     if not args:
         say.warning("usage: /load NAME (see /sessions)")
@@ -201,6 +249,7 @@ def _load(repl: Repl, args: str) -> None:
     say.notice(f"session {loaded.name}: {len(loaded.turns)} turns")
 
 
+@command("sessions", "", "list saved sessions")
 def _sessions(repl: Repl, args: str) -> None:
     found = sessions.listing(repl.env)
     if not found:
@@ -215,6 +264,7 @@ def _sessions(repl: Repl, args: str) -> None:
         )
 
 
+@command("usage", "", "tokens and cost of this session")
 def _usage(repl: Repl, args: str) -> None:
     totals = {"input_tokens": 0, "cached_tokens": 0, "output_tokens": 0, "reasoning_tokens": 0}
     spend = Spend()
@@ -230,46 +280,3 @@ def _usage(repl: Repl, args: str) -> None:
         f"{totals['output_tokens']} out · {totals['reasoning_tokens']} reasoning · "
         + spend_text(spend, "turn", empty="no cost"),
     )
-
-
-COMMANDS: dict[str, Command] = {
-    c.name: c
-    for c in [
-        Command("help", "", "list the commands", _help),
-        Command("exit", "", "leave (Ctrl-D does too)", _exit),
-        Command("clear", "", "start a new conversation", _clear),
-        Command("model", "[NAME]", "show or switch the model", _model),
-        Command("profile", "[NAME]", "show or switch the profile", _profile),
-        Command("think", "", "thinking on for the next turns (hybrid models)", _thinking(True)),
-        Command(
-            "no_think", "", "thinking off for the next turns (hybrid models)", _thinking(False)
-        ),
-        Command(
-            "budget",
-            "[N|off]",
-            "thinking budget in tokens",
-            _number_or_off("budget", "thinking_budget", _positive_int),
-        ),
-        Command(
-            "effort",
-            "[LEVEL|off]",
-            "reasoning effort",
-            _number_or_off("effort", "reasoning_effort", _effort_value),
-        ),
-        Command("system", "[TEXT|off]", "show, set or clear the system prompt", _system),
-        Command(
-            "temperature",
-            "[X|off]",
-            "sampling temperature",
-            _number_or_off("temperature", "temperature", _temperature),
-        ),
-        Command("retry", "", "send the last message again", _retry),
-        Command("undo", "", "drop the last exchange", _undo),
-        Command("edit", "", "compose a message in $EDITOR", _edit),
-        Command("file", "PATH [MSG]", "attach a text file to the next message", _file),
-        Command("save", "[NAME]", "save the session (under a new name)", _save),
-        Command("load", "NAME", "switch to a saved session", _load),
-        Command("sessions", "", "list saved sessions", _sessions),
-        Command("usage", "", "tokens and cost of this session", _usage),
-    ]
-}

@@ -10,6 +10,7 @@ import typer
 from deepseek_cli import __version__
 from deepseek_cli.cli.boundary import debug_mode
 from deepseek_cli.cli.lazy import LazyGroup
+from deepseek_cli.cli.options import option
 from deepseek_cli.cli.typer_apps import new_app
 
 if "_DEEPSEEK_COMPLETE" in os.environ:
@@ -50,10 +51,9 @@ def _version(value: bool) -> None:
 @app.callback()
 def root(
     version: Annotated[
-        bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+        bool, option("--version", "Show the version.", callback=_version, is_eager=True)
     ] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    debug: Annotated[bool, option("--debug", "Show tracebacks on errors.")] = False,
 ) -> None:
     """Chat with DeepSeek-family models from the terminal."""
     debug_mode["on"] = debug

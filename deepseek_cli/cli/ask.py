@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from deepseek_cli.cli.boundary import guarded
-from deepseek_cli.cli.options import request_options
+from deepseek_cli.cli.options import option, request_options
 
 if TYPE_CHECKING:
     from deepseek_cli.chat.turn import Outcome
@@ -32,68 +32,46 @@ def ask(
     prompt: Annotated[
         list[str] | None,
         typer.Argument(
-            metavar="PROMPT...",
-            help="Prompt words, joined with spaces. Piped stdin is appended.",
-            show_default=False,
+            metavar="PROMPT...", help="Prompt words, joined with spaces. Piped stdin is appended."
         ),
     ] = None,
     *,
     flags: RequestFlags,
     file: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "-f",
-            "--file",
-            metavar="PATH",
-            help="Add a text file's contents. Repeatable.",
-            show_default=False,
-        ),
+        list[Path] | None, option("-f, --file PATH", "Add a text file's contents. Repeatable.")
     ] = None,
     force: Annotated[
-        bool, typer.Option("--force", help="Send files even if binary or secret-looking.")
+        bool, option("--force", "Send files even if binary or secret-looking.")
     ] = False,
     json_object: Annotated[
-        bool, typer.Option("--json-object", help="Ask for a JSON object (response_format).")
+        bool, option("--json-object", "Ask for a JSON object (response_format).")
     ] = False,
     prefix: Annotated[
         str | None,
-        typer.Option(
-            "--prefix",
-            metavar="TEXT",
-            help="Start the answer with TEXT (DeepSeek chat prefix completion, beta).",
-            show_default=False,
+        option(
+            "--prefix TEXT", "Start the answer with TEXT (DeepSeek chat prefix completion, beta)."
         ),
     ] = None,
     suffix: Annotated[
         str | None,
-        typer.Option(
-            "--suffix",
-            metavar="TEXT",
-            help="Fill in the middle: the prompt is the code before, "
+        option(
+            "--suffix TEXT",
+            "Fill in the middle: the prompt is the code before, "
             "TEXT the code after (DeepSeek FIM, beta).",
-            show_default=False,
         ),
     ] = None,
-    stop: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--stop", metavar="SEQ", help="Stop sequence. Repeatable.", show_default=False
-        ),
-    ] = None,
+    stop: Annotated[list[str] | None, option("--stop SEQ", "Stop sequence. Repeatable.")] = None,
     show_thinking: Annotated[
         bool | None,
-        typer.Option(
+        option(
             "--show-thinking/--hide-thinking",
-            help="Show or hide the model's thinking (piped: on stderr).",
-            show_default=False,
+            "Show or hide the model's thinking (piped: on stderr).",
         ),
     ] = None,
-    usage: Annotated[bool, typer.Option("-u", "--usage", help="Print the usage line.")] = False,
-    no_stream: Annotated[
-        bool, typer.Option("--no-stream", help="Wait for the whole answer.")
-    ] = False,
+    usage: Annotated[bool, option("-u, --usage", "Print the usage line.")] = False,
+    no_stream: Annotated[bool, option("--no-stream", "Wait for the whole answer.")] = False,
     json_output: Annotated[
-        bool, typer.Option("--json", help="Print one JSON object with answer, usage and cost.")
+        bool, option("--json", "Print one JSON object with answer, usage and cost.")
     ] = False,
 ) -> None:
     """Send one prompt and print the answer."""

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from deepseek_cli.cli.boundary import guarded
-from deepseek_cli.cli.options import request_options
+from deepseek_cli.cli.options import complete_profiles, option, request_options
 
 if TYPE_CHECKING:
+    from deepseek_cli.chat.repl import LineSource, Output
+    from deepseek_cli.chat.sessions import Session
     from deepseek_cli.config.settings import RequestFlags
 
 EPILOG = """\b
@@ -38,92 +41,97 @@ def chat(
     flags: RequestFlags,
     session: Annotated[
         str | None,
-        typer.Option(
-            "--session",
-            metavar="NAME",
-            help="Start or resume the named session.",
-            autocompletion=complete_sessions,
-            show_default=False,
+        option(
+            "--session NAME", "Start or resume the named session.", autocompletion=complete_sessions
         ),
     ] = None,
     resume_last: Annotated[
-        bool, typer.Option("-c", "--continue", help="Resume the most recent session.")
+        bool, option("-c, --continue", "Resume the most recent session.")
     ] = False,
     show_thinking: Annotated[
-        bool | None,
-        typer.Option(
-            "--show-thinking/--hide-thinking",
-            help="Show or hide the thinking panel.",
-            show_default=False,
-        ),
+        bool | None, option("--show-thinking/--hide-thinking", "Show or hide the thinking panel.")
     ] = None,
 ) -> None:
     """Chat interactively: sessions, history, slash commands."""
-    from deepseek_cli.chat import sessions
-    from deepseek_cli.chat.repl import LineSource, Output, Repl
+    from deepseek_cli.chat.repl import Repl
     from deepseek_cli.chat.slash_commands import COMMANDS
-    from deepseek_cli.config import paths, settings
+    from deepseek_cli.config import settings
     from deepseek_cli.errors import UsageError
 
     if session is not None and resume_last:
         raise UsageError("--session and --continue cannot be combined")
     settings.load(flags, os.environ)  # fail fast (exit 78) on config and key problems
-    name = session or (sessions.latest(os.environ) if resume_last else None)
-    state = (sessions.load(os.environ, name) if name else None) or sessions.Session(
-        sessions.check_name(name) if name else sessions.new_name()
-    )
+    state = _session(session, resume_last=resume_last)
     interactive = sys.stdin.isatty() and sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
-    show = show_thinking is not False
     if interactive:
-        from deepseek_cli.catalog.models import EFFORT_LEVELS, load_catalog
-        from deepseek_cli.chat.line_editor import SlashCompleter, TerminalLines
-        from deepseek_cli.cli.options import complete_profiles
-        from deepseek_cli.render.transcript import ChatView
-
-        def models() -> list[str]:
-            """Catalog models of the provider in use (it changes with /profile)."""
-            provider = repl.settings.profile.provider
-            return sorted(m.id for m in load_catalog().for_provider(provider))
-
-        view = ChatView(show_thinking=show)
-        completer = SlashCompleter(
-            COMMANDS,
-            {
-                "model": models,
-                "profile": lambda: complete_profiles(""),
-                "load": lambda: complete_sessions(""),
-                "effort": lambda: list(EFFORT_LEVELS),
-            },
+        # /model completes the models of the profile in use, which /profile changes.
+        source, output = _terminal(
+            state, show_thinking is not False, provider=lambda: repl.settings.profile.provider
         )
-        output = Output(
-            renderer=lambda s: view.renderer(s.profile.model),
-            transcript=lambda t: view.turn(
-                t.prompt, t.thinking, t.answer, interrupted=t.status == "interrupted"
-            ),
-            clear_screen=view.clear,
-        )
-        source: LineSource = TerminalLines(paths.data_dir(os.environ) / "history", completer)
-        for turn in state.turns:
-            output.transcript(turn)
-        if state.turns:
-            view.note(f"resumed session {state.name} ({len(state.turns)} turns)")
-        else:
-            view.note(f"session {state.name} · /help for commands · Ctrl-D to quit")
     else:
-        from deepseek_cli.chat.line_editor import PipedLines
-        from deepseek_cli.render.plain import PlainRenderer
-
-        output = Output(renderer=lambda s: PlainRenderer(show_thinking=bool(show_thinking)))
-        source = PipedLines(sys.stdin)
+        source, output = _piped(show_thinking=bool(show_thinking))
     repl = Repl(
-        env=os.environ,
-        flags=flags,
-        session=state,
-        source=source,
-        output=output,
-        interactive=interactive,
-        commands=COMMANDS,
+        os.environ, flags, state, source, output, interactive=interactive, commands=COMMANDS
     )
     code = repl.run()
     if code:
         raise typer.Exit(code)
+
+
+def _session(name: str | None, *, resume_last: bool) -> Session:
+    """The session named, the most recent one with ``--continue``, else a new one."""
+    from deepseek_cli.chat import sessions
+
+    name = name or (sessions.latest(os.environ) if resume_last else None)
+    return (sessions.load(os.environ, name) if name else None) or sessions.Session(
+        sessions.check_name(name) if name else sessions.new_name()
+    )
+
+
+def _terminal(
+    state: Session, show_thinking: bool, *, provider: Callable[[], str]
+) -> tuple[LineSource, Output]:
+    """The line editor (history, slash command completion) and the Rich transcript, which
+    starts with the turns of a resumed session."""
+    from deepseek_cli.catalog.models import EFFORT_LEVELS, load_catalog
+    from deepseek_cli.chat.line_editor import SlashCompleter, TerminalLines
+    from deepseek_cli.chat.repl import Output
+    from deepseek_cli.chat.slash_commands import COMMANDS
+    from deepseek_cli.config import paths
+    from deepseek_cli.render.transcript import ChatView
+
+    view = ChatView(show_thinking=show_thinking)
+    completer = SlashCompleter(
+        COMMANDS,
+        {
+            "model": lambda: sorted(m.id for m in load_catalog().for_provider(provider())),
+            "profile": lambda: complete_profiles(""),
+            "load": lambda: complete_sessions(""),
+            "effort": lambda: list(EFFORT_LEVELS),
+        },
+    )
+    output = Output(
+        renderer=lambda s: view.renderer(s.profile.model),
+        transcript=lambda t: view.turn(
+            t.prompt, t.thinking, t.answer, interrupted=t.status == "interrupted"
+        ),
+        clear_screen=view.clear,
+    )
+    source = TerminalLines(paths.data_dir(os.environ) / "history", completer)
+    for turn in state.turns:
+        output.transcript(turn)
+    if state.turns:
+        view.note(f"resumed session {state.name} ({len(state.turns)} turns)")
+    else:
+        view.note(f"session {state.name} · /help for commands · Ctrl-D to quit")
+    return source, output
+
+
+def _piped(*, show_thinking: bool) -> tuple[LineSource, Output]:
+    """Lines from stdin, answers printed plainly."""
+    from deepseek_cli.chat.line_editor import PipedLines
+    from deepseek_cli.chat.repl import Output
+    from deepseek_cli.render.plain import PlainRenderer
+
+    output = Output(renderer=lambda s: PlainRenderer(show_thinking=show_thinking))
+    return PipedLines(sys.stdin), output

@@ -18,9 +18,10 @@ from deepseek_cli.cli.options import (
     ConfigOpt,
     DebugOpt,
     JsonOpt,
-    ModelOpt,
-    ProfileOpt,
+    ProfileChoice,
     complete_profiles,
+    option,
+    profile_options,
 )
 from deepseek_cli.cli.typer_apps import new_app
 
@@ -58,7 +59,7 @@ Examples:
 @guarded
 def path(
     all_paths: Annotated[
-        bool, typer.Option("--all", help="Also the data directory and the usage ledger.")
+        bool, option("--all", "Also the data directory and the usage ledger.")
     ] = False,
     config: ConfigOpt = None,
     debug: DebugOpt = False,
@@ -95,26 +96,17 @@ The key is shown masked (at most its last 4 characters) with its source.
 """
 )
 @guarded
-def show(
-    profile: ProfileOpt = None,
-    model: ModelOpt = None,
-    json_output: JsonOpt = False,
-    config: ConfigOpt = None,
-    debug: DebugOpt = False,
-) -> None:
+@profile_options(model=True)
+def show(*, choice: ProfileChoice, json_output: JsonOpt = False) -> None:
     """Print the resolved profile: URL, model, defaults, and the key's source (redacted)."""
     from deepseek_cli.config import paths
     from deepseek_cli.config import view as config_view
-    from deepseek_cli.config.files import load_config_file
-    from deepseek_cli.config.profiles import resolve_profile
     from deepseek_cli.render.stdout import emit, emit_json
     from deepseek_cli.render.tables import fields_text
 
-    file, explicit = _config_path(config)
-    loaded = load_config_file(file, required=explicit)
-    prof = resolve_profile(loaded.data, os.environ, profile=profile, model=model)
+    loaded, prof = choice.load()
     key = config_view.key_status(prof, os.environ, loaded)
-    selected = config_view.selected_by(profile, os.environ, loaded.data)
+    selected = config_view.selected_by(choice.profile, os.environ, loaded.data)
     ledger = paths.ledger_file(os.environ)
     if json_output:
         emit_json(
@@ -198,16 +190,13 @@ Examples:
 def init(
     default_profile: Annotated[
         str,
-        typer.Option(
-            "--default-profile",
-            metavar="NAME",
-            help="The default profile to write.",
+        option(
+            "--default-profile NAME",
+            "The default profile to write.",
             autocompletion=complete_profiles,
         ),
     ] = "intl",
-    force: Annotated[
-        bool, typer.Option("--force", help="Replace an existing file (kept as a .bak).")
-    ] = False,
+    force: Annotated[bool, option("--force", "Replace an existing file (kept as a .bak).")] = False,
     config: ConfigOpt = None,
     debug: DebugOpt = False,
 ) -> None:
@@ -263,14 +252,13 @@ def set_(
             metavar="KEY",
             help="default_profile, log_prompts, or PROFILE.FIELD (e.g. intl.model).",
             autocompletion=complete_settings,
-            show_default=False,
         ),
     ],
     value: Annotated[
         str | None,
-        typer.Argument(metavar="VALUE", help="The new value.", show_default=False),
+        typer.Argument(metavar="VALUE", help="The new value."),
     ] = None,
-    unset: Annotated[bool, typer.Option("--unset", help="Remove the setting.")] = False,
+    unset: Annotated[bool, option("--unset", "Remove the setting.")] = False,
     config: ConfigOpt = None,
     debug: DebugOpt = False,
 ) -> None:
@@ -334,19 +322,17 @@ Exit status: 0 when nothing failed, else that of the first failure
 """
 )
 @guarded
-def doctor(
-    profile: ProfileOpt = None,
-    model: ModelOpt = None,
-    config: ConfigOpt = None,
-    debug: DebugOpt = False,
-) -> None:
+@profile_options(model=True)
+def doctor(*, choice: ProfileChoice) -> None:
     """Check a profile end to end: key present, host reachable, key accepted, region."""
     from deepseek_cli.backends.doctor import DoctorFailed, run_checks
     from deepseek_cli.render.stderr import use_color
     from deepseek_cli.render.stdout import emit
 
-    file, explicit = _config_path(config)
-    checks = run_checks(os.environ, file, explicit=explicit, profile_name=profile, model=model)
+    file, explicit = choice.file()
+    checks = run_checks(
+        os.environ, file, explicit=explicit, profile_name=choice.profile, model=choice.model
+    )
     colour = use_color(sys.stdout)
     styles = {"ok": "\x1b[32m", "warn": "\x1b[33m", "fail": "\x1b[1;31m", "skip": "\x1b[2m"}
     width = max(len(c.name) for c in checks)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from deepseek_cli.cli.boundary import guarded
-from deepseek_cli.cli.options import ConfigOpt, DebugOpt, ProfileOpt, complete_models
+from deepseek_cli.cli.options import ProfileChoice, complete_models, option, profile_options
 from deepseek_cli.cli.typer_apps import new_app
 
 if TYPE_CHECKING:
@@ -44,37 +44,36 @@ app = new_app(
     invoke_without_command=True,
 )
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+JsonOpt = Annotated[bool, option("--json", "Print JSON instead of a table.")]
 
 
 @app.callback()
 @guarded
+@profile_options()
 def models(
     ctx: typer.Context,
-    profile: ProfileOpt = None,
+    *,
+    choice: ProfileChoice,
     all_providers: Annotated[
-        bool, typer.Option("--all", help="Every provider in the catalog, not only the profile's.")
+        bool, option("--all", "Every provider in the catalog, not only the profile's.")
     ] = False,
     live: Annotated[
         bool,
-        typer.Option(
+        option(
             "--live",
-            help="Ask the provider which models the key can see; list the ones the catalog "
+            "Ask the provider which models the key can see; list the ones the catalog "
             "does not know.",
         ),
     ] = False,
     json_output: JsonOpt = False,
-    config: ConfigOpt = None,
-    debug: DebugOpt = False,
 ) -> None:
     """List the models of the profile's provider, with prices per 1M tokens in force now."""
     if ctx.invoked_subcommand is not None:
         return
     from deepseek_cli.catalog.models import load_catalog
-    from deepseek_cli.config.view import load_profile
     from deepseek_cli.render import stderr as say
 
-    loaded, prof = load_profile(os.environ, config, profile=profile)
+    loaded, prof = choice.load()
     catalog = load_catalog()
     now = datetime.now(UTC)
     infos = list(catalog.models) if all_providers else catalog.for_provider(prof.provider)
@@ -211,28 +210,24 @@ def _print_catalog(
 
 @app.command(epilog=SHOW_EPILOG)
 @guarded
+@profile_options()
 def show(
     name: Annotated[
-        str,
-        typer.Argument(
-            metavar="NAME", help="Model id.", autocompletion=complete_models, show_default=False
-        ),
+        str, typer.Argument(metavar="NAME", help="Model id.", autocompletion=complete_models)
     ],
-    profile: ProfileOpt = None,
+    *,
+    choice: ProfileChoice,
     json_output: JsonOpt = False,
-    config: ConfigOpt = None,
-    debug: DebugOpt = False,
 ) -> None:
     """Everything the catalog knows about one model, with every dated price and its source."""
     from deepseek_cli.catalog.export import model_json
     from deepseek_cli.catalog.models import load_catalog
-    from deepseek_cli.config.view import load_profile
     from deepseek_cli.errors import UsageError
     from deepseek_cli.render import model_text as mt
     from deepseek_cli.render.stdout import emit, emit_json
     from deepseek_cli.render.tables import Column, fields_text, plain_table
 
-    _, prof = load_profile(os.environ, config, profile=profile)
+    _, prof = choice.load()
     catalog = load_catalog()
     matches = catalog.named(name, prof.provider)
     if not matches:

@@ -1,26 +1,139 @@
-"""The options shared by several commands, declared once, and the decorator that gives the
-request-making commands (ask, chat, batch run/estimate/submit) the request options.
+"""How our options are declared, the ones several commands share, and the groups of them that
+commands take whole.
 
-Declared once as ``Annotated`` aliases so every command spells ``-p``, ``-m``, ``--think`` and
-friends the same way, with the same help and the same completion; :func:`request_options`
-adds the dozen request options to a command's signature so that each command lists only its
-own.
+Every option is written with :func:`option`, the way ``--help`` shows it:
+``option("-t, --temperature FLOAT", "Sampling temperature.", min=0.0, max=2.0)``. The options
+several commands share are declared once here, so every command spells ``-p``, ``--config``
+and friends the same way, with the same help and completion.
+
+A group of options (an :class:`OptionGroup`) is given to a command as one value, by a decorator
+that puts the group's options in the command's signature where a placeholder parameter stands:
+:func:`request_options` gives the request-making commands (ask, chat, batch run/estimate/submit)
+the dozen request options as one ``RequestFlags``, :func:`profile_options` gives the commands
+that send no chat request ``-p`` (and ``-m``) as one :class:`ProfileChoice`, and
+:func:`option_group` gives a command any other group as an instance of it.
+
+No ``from __future__ import annotations`` here: the groups' annotations are read at import, and
+kept as strings each would be compiled again on every start.
 """
-
-from __future__ import annotations
 
 import functools
 import inspect
 import os
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, TypeVar, get_type_hints
 
 import typer
 
-R = TypeVar("R")
+if TYPE_CHECKING:
+    from deepseek_cli.config.files import ConfigFile
+    from deepseek_cli.config.profiles import Profile
+    from deepseek_cli.config.settings import RequestFlags
 
+R = TypeVar("R")
+Command = Callable[..., R]
+
+KEYWORD_ONLY = inspect.Parameter.KEYWORD_ONLY
 REQUEST_PANEL = "Request options"
+
+
+def option(usage: str, help: str, *, panel: str | None = None, **settings: Any) -> Any:
+    """A ``typer.Option`` written as ``--help`` shows it: ``"-j, --concurrency N"`` names
+    ``-j`` and ``--concurrency`` with the metavar ``N`` (a flag has none); ``help`` follows, then
+    ``typer.Option``'s settings (``min=1``, ``autocompletion=...``). ``panel`` is the Rich help
+    panel. Click shows no default for ``None``, so no option needs ``show_default=False``."""
+    names = usage.replace(",", " ").split()
+    metavar = names.pop() if names and not names[-1].startswith("-") else None
+    if not names or not all(name.startswith("-") for name in names):
+        raise ValueError(f"not an option's usage: {usage!r}")
+    return typer.Option(*names, metavar=metavar, help=help, rich_help_panel=panel, **settings)
+
+
+class OptionGroup:
+    """Options a command takes as one value. A subclass declares them as annotated class
+    attributes, ``name: Annotated[type, option(...)] = default``, in ``--help`` order; an
+    instance holds what was given. (A plain class: a dataclass costs about a millisecond of
+    start-up to make.)"""
+
+    def __init__(self, **values: Any) -> None:
+        vars(self).update(values)
+
+    @classmethod
+    def parameters(cls) -> list[inspect.Parameter]:
+        """The options as the keyword-only parameters Typer reads."""
+        hints = get_type_hints(cls, include_extras=True)
+        return [
+            inspect.Parameter(name, KEYWORD_ONLY, default=getattr(cls, name), annotation=hint)
+            for name, hint in hints.items()
+        ]
+
+    def values(self) -> dict[str, Any]:
+        """What was given, by option."""
+        return dict(vars(self))
+
+
+G = TypeVar("G", bound=OptionGroup)
+
+
+def option_group(group: type[G], *, at: str) -> Callable[[Command[R]], Command[R]]:
+    """Give a command the options of ``group`` where its ``at`` parameter stands; it gets them
+    as one ``group``."""
+    return grouped(at, group.parameters(), lambda values: group(**values))
+
+
+def grouped(
+    at: str,
+    options: Sequence[inspect.Parameter],
+    make: Callable[[dict[str, Any]], object],
+    *,
+    closing: Sequence[inspect.Parameter] = (),
+) -> Callable[[Command[R]], Command[R]]:
+    """Put ``options`` in a command's signature where its ``at`` parameter (keyword-only, no
+    default) stands, and ``closing`` at the end. Typer reads the signature and annotations set
+    here; the command is called with ``make(values)`` for ``at``, ``values`` being what was
+    given for ``options`` and ``closing`` (but ``debug``: ``@guarded``, above, has read it)."""
+    taken = [p.name for p in [*options, *closing] if p.name != "debug"]
+    read_by_guarded = any(p.name == "debug" for p in closing)
+
+    def decorate(func: Command[R]) -> Command[R]:
+        own = _typer_parameters(func)
+        names = [p.name for p in own]
+        if at not in names or not _placeholder(own[names.index(at)]):
+            raise TypeError(f"{func.__name__} must declare a keyword-only '{at}' parameter")
+        i = names.index(at)
+        parameters = [*own[:i], *options, *own[i + 1 :], *closing]
+
+        @functools.wraps(func)
+        def command(**kwargs: Any) -> R:
+            values = {name: kwargs.pop(name) for name in taken}
+            if read_by_guarded:
+                del kwargs["debug"]
+            return func(**kwargs, **{at: make(values)})
+
+        command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in parameters}
+        return command
+
+    return decorate
+
+
+def _placeholder(parameter: inspect.Parameter) -> bool:
+    """A group's place: keyword-only, without a default."""
+    return parameter.kind is KEYWORD_ONLY and parameter.default is inspect.Parameter.empty
+
+
+def _typer_parameters(func: Callable[..., Any]) -> list[inspect.Parameter]:
+    """``func``'s parameters with their annotations as objects, as Typer needs them (modules
+    with ``from __future__ import annotations`` hold strings). A placeholder's annotation stays
+    a string: Typer never sees it, and it may name a type imported for type checking only
+    (``RequestFlags``: config.settings costs start-up time)."""
+    return [
+        p.replace(annotation=eval(p.annotation, func.__globals__))
+        if isinstance(p.annotation, str) and not _placeholder(p)
+        else p
+        for p in inspect.signature(func).parameters.values()
+    ]
 
 
 def complete_profiles(incomplete: str) -> list[str]:
@@ -64,240 +177,140 @@ def _typed_profile_provider(ctx: typer.Context) -> str | None:
         return None
 
 
-ProfileOpt = Annotated[
-    str | None,
-    typer.Option(
-        "-p",
-        "--profile",
-        metavar="NAME",
-        help="Profile: built-in (intl, cn, us, intl-native, cn-native, "
-        "us-native, deepseek, local) or from config.toml. Env: DEEPSEEK_CLI_PROFILE.",
-        autocompletion=complete_profiles,
-        rich_help_panel=REQUEST_PANEL,
-        show_default=False,
-    ),
-]
-ModelOpt = Annotated[
-    str | None,
-    typer.Option(
-        "-m",
-        "--model",
-        metavar="MODEL",
-        help="Model id. Env: DEEPSEEK_CLI_MODEL.",
-        autocompletion=complete_models,
-        rich_help_panel=REQUEST_PANEL,
-        show_default=False,
-    ),
-]
-ThinkOpt = Annotated[
-    bool | None,
-    typer.Option(
-        "--think/--no-think",
-        help="Switch thinking on or off (hybrid models).",
-        rich_help_panel=REQUEST_PANEL,
-        show_default=False,
-    ),
-]
-BudgetOpt = Annotated[
-    int | None,
-    typer.Option(
-        "--budget",
-        min=1,
-        metavar="TOKENS",
-        help="Thinking budget in tokens (DashScope).",
-        rich_help_panel=REQUEST_PANEL,
-        show_default=False,
-    ),
-]
-EffortOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--effort",
-        metavar="LEVEL",
-        help="Reasoning effort: minimal, low, medium, high, xhigh, max, ultra "
-        "(mapped to what the model accepts, with a notice).",
-        rich_help_panel=REQUEST_PANEL,
-        show_default=False,
-    ),
-]
-SystemOpt = Annotated[
-    str | None,
-    typer.Option(
-        "-s",
-        "--system",
-        metavar="TEXT",
-        help="System prompt.",
-        rich_help_panel=REQUEST_PANEL,
-        show_default=False,
-    ),
-]
-TemperatureOpt = Annotated[
-    float | None,
-    typer.Option(
-        "-t",
-        "--temperature",
-        metavar="FLOAT",
-        min=0.0,
-        max=2.0,
-        help="Sampling temperature.",
-        rich_help_panel=REQUEST_PANEL,
-        show_default=False,
-    ),
-]
-TopPOpt = Annotated[
-    float | None,
-    typer.Option(
-        "--top-p",
-        metavar="FLOAT",
-        min=0.0,
-        max=1.0,
-        help="Nucleus sampling.",
-        rich_help_panel=REQUEST_PANEL,
-        show_default=False,
-    ),
-]
-MaxTokensOpt = Annotated[
-    int | None,
-    typer.Option(
-        "--max-tokens",
-        metavar="N",
-        min=1,
-        help="Maximum answer tokens.",
-        rich_help_panel=REQUEST_PANEL,
-        show_default=False,
-    ),
-]
-SearchOpt = Annotated[
-    bool | None,
-    typer.Option(
-        "--search/--no-search",
-        help="Web search (DashScope models that have it).",
-        rich_help_panel=REQUEST_PANEL,
-        show_default=False,
-    ),
-]
-ExtraOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "-x",
-        "--extra",
-        metavar="KEY=VALUE",
-        help="Raw request body field; VALUE is parsed as JSON when it parses. Repeatable.",
-        rich_help_panel=REQUEST_PANEL,
-        show_default=False,
-    ),
-]
-TimeoutOpt = Annotated[
-    float | None,
-    typer.Option(
-        "--timeout",
-        min=0.1,
-        metavar="SECONDS",
-        help="Total time limit per attempt (default 600).",
-        rich_help_panel=REQUEST_PANEL,
-        show_default=False,
-    ),
-]
 ConfigOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        metavar="PATH",
-        help="Config file. Env: DEEPSEEK_CLI_CONFIG.",
-        show_default=False,
-    ),
+    Path | None, option("--config PATH", "Config file. Env: DEEPSEEK_CLI_CONFIG.")
 ]
-DebugOpt = Annotated[
-    bool,
-    typer.Option("--debug", help="Show tracebacks on errors (keys redacted)."),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+DebugOpt = Annotated[bool, option("--debug", "Show tracebacks on errors (keys redacted).")]
+JsonOpt = Annotated[bool, option("--json", "Print JSON.")]
 
 
-# The request options in --help order: command parameter, declaration, RequestFlags field.
-_REQUEST_OPTIONS: tuple[tuple[str, object, str], ...] = (
-    ("profile", ProfileOpt, "profile"),
-    ("model", ModelOpt, "model"),
-    ("think", ThinkOpt, "thinking"),
-    ("budget", BudgetOpt, "thinking_budget"),
-    ("effort", EffortOpt, "reasoning_effort"),
-    ("system", SystemOpt, "system"),
-    ("temperature", TemperatureOpt, "temperature"),
-    ("top_p", TopPOpt, "top_p"),
-    ("max_tokens", MaxTokensOpt, "max_tokens"),
-    ("search", SearchOpt, "search"),
-    ("extra", ExtraOpt, "extra"),
-    ("timeout", TimeoutOpt, "timeout"),
-)
-_FLAGS = "flags"
+class _Closing(OptionGroup):
+    """The options every command ends with."""
+
+    config: ConfigOpt = None
+    debug: DebugOpt = False
 
 
-def request_options(
-    *, without: Collection[str] = ()
-) -> Callable[[Callable[..., R]], Callable[..., R]]:
+_request = functools.partial(option, panel=REQUEST_PANEL)
+
+
+class _RequestOptions(OptionGroup):
+    """The request options in ``--help`` order, named after the ``RequestFlags`` fields they
+    fill (``--think`` fills ``thinking``). A declaration only: commands get a RequestFlags."""
+
+    profile: Annotated[
+        str | None,
+        _request(
+            "-p, --profile NAME",
+            "Profile: built-in (intl, cn, us, intl-native, cn-native, us-native, deepseek, "
+            "local) or from config.toml. Env: DEEPSEEK_CLI_PROFILE.",
+            autocompletion=complete_profiles,
+        ),
+    ] = None
+    model: Annotated[
+        str | None,
+        _request(
+            "-m, --model MODEL",
+            "Model id. Env: DEEPSEEK_CLI_MODEL.",
+            autocompletion=complete_models,
+        ),
+    ] = None
+    thinking: Annotated[
+        bool | None, _request("--think/--no-think", "Switch thinking on or off (hybrid models).")
+    ] = None
+    thinking_budget: Annotated[
+        int | None, _request("--budget TOKENS", "Thinking budget in tokens (DashScope).", min=1)
+    ] = None
+    reasoning_effort: Annotated[
+        str | None,
+        _request(
+            "--effort LEVEL",
+            "Reasoning effort: minimal, low, medium, high, xhigh, max, ultra "
+            "(mapped to what the model accepts, with a notice).",
+        ),
+    ] = None
+    system: Annotated[str | None, _request("-s, --system TEXT", "System prompt.")] = None
+    temperature: Annotated[
+        float | None,
+        _request("-t, --temperature FLOAT", "Sampling temperature.", min=0.0, max=2.0),
+    ] = None
+    top_p: Annotated[
+        float | None, _request("--top-p FLOAT", "Nucleus sampling.", min=0.0, max=1.0)
+    ] = None
+    max_tokens: Annotated[
+        int | None, _request("--max-tokens N", "Maximum answer tokens.", min=1)
+    ] = None
+    search: Annotated[
+        bool | None,
+        _request("--search/--no-search", "Web search (DashScope models that have it)."),
+    ] = None
+    extra: Annotated[
+        list[str] | None,
+        _request(
+            "-x, --extra KEY=VALUE",
+            "Raw request body field; VALUE is parsed as JSON when it parses. Repeatable.",
+        ),
+    ] = None
+    timeout: Annotated[
+        float | None,
+        _request("--timeout SECONDS", "Total time limit per attempt (default 600).", min=0.1),
+    ] = None
+
+
+_REQUEST_OPTIONS = _RequestOptions.parameters()
+_CLOSING = _Closing.parameters()
+
+
+def request_options(*, without: Collection[str] = ()) -> Callable[[Command[R]], Command[R]]:
     """Give a command the request options, ``--config`` and ``--debug``; it gets a
     ``RequestFlags`` instead.
 
     The command declares a ``flags: RequestFlags`` parameter (keyword-only, after options
     with defaults) where the request options belong in its ``--help``; ``--config`` and
     ``--debug`` close the list, as on every command. ``without`` names request options the
-    command does not take. Typer reads the options from the signature and annotations set
-    here. Goes under ``@guarded``, which reads ``debug``.
+    command does not take. Goes under ``@guarded``, which reads ``debug``.
     """
-    unknown = set(without) - {name for name, _, _ in _REQUEST_OPTIONS}
+    unknown = set(without) - {p.name for p in _REQUEST_OPTIONS}
     if unknown:
         raise ValueError(f"not request options: {sorted(unknown)}")
-    taken = [
-        (name, declared, field) for name, declared, field in _REQUEST_OPTIONS if name not in without
-    ]
-
-    def decorate(func: Callable[..., R]) -> Callable[..., R]:
-        own = _evaluated_parameters(func)
-        names = [p.name for p in own]
-        if _FLAGS not in names:
-            raise TypeError(f"{func.__name__} must declare a keyword-only '{_FLAGS}' parameter")
-        at = names.index(_FLAGS)
-        shared = [
-            inspect.Parameter(
-                name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=declared
-            )
-            for name, declared, _ in taken
-        ]
-        closing = [
-            inspect.Parameter(
-                "config", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=ConfigOpt
-            ),
-            inspect.Parameter(
-                "debug", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=DebugOpt
-            ),
-        ]
-        parameters = [*own[:at], *shared, *own[at + 1 :], *closing]
-
-        @functools.wraps(func)
-        def command(**kwargs: Any) -> R:
-            from deepseek_cli.config.settings import RequestFlags
-
-            del kwargs["debug"]  # already read by @guarded
-            values = {field: kwargs.pop(name) for name, _, field in taken}
-            values["extra"] = tuple(values.get("extra") or ())
-            flags = RequestFlags(**values, config=kwargs.pop("config"))
-            return func(**kwargs, flags=flags)
-
-        command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
-        command.__annotations__ = {p.name: p.annotation for p in parameters}
-        return command
-
-    return decorate
+    taken = [p for p in _REQUEST_OPTIONS if p.name not in without]
+    return grouped("flags", taken, _request_flags, closing=_CLOSING)
 
 
-def _evaluated_parameters(func: Callable[..., Any]) -> list[inspect.Parameter]:
-    """``func``'s parameters with their annotations as objects, as Typer needs them (modules
-    with ``from __future__ import annotations`` hold strings). ``flags`` stays a string: its
-    ``RequestFlags`` is imported for type checking only, since config.settings costs start-up
-    time."""
-    return [
-        p.replace(annotation=eval(p.annotation, func.__globals__))
-        if p.name != _FLAGS and isinstance(p.annotation, str)
-        else p
-        for p in inspect.signature(func).parameters.values()
-    ]
+def _request_flags(values: dict[str, Any]) -> "RequestFlags":
+    from deepseek_cli.config.settings import RequestFlags
+
+    return RequestFlags(**{**values, "extra": tuple(values.get("extra") or ())})
+
+
+class ProfileChoice(NamedTuple):
+    """``-p``, ``-m`` and ``--config`` of a command that sends no chat request (``models``,
+    ``usage balance``, ``config show``...) as given, ``None`` where not."""
+
+    profile: str | None
+    config: Path | None
+    model: str | None = None
+
+    def file(self) -> tuple[Path, bool]:
+        """The config file, and whether it was named explicitly (then it must exist)."""
+        from deepseek_cli.config.view import config_path
+
+        return config_path(os.environ, self.config)
+
+    def load(self) -> "tuple[ConfigFile, Profile]":
+        """The config file and the profile the command would use: file < environment < flags."""
+        from deepseek_cli.config.view import load_profile
+
+        return load_profile(os.environ, self.config, profile=self.profile, model=self.model)
+
+
+def profile_options(*, model: bool = False) -> Callable[[Command[R]], Command[R]]:
+    """Give a command that sends no chat request ``-p`` (and ``-m`` with ``model``), as the
+    request options spell them, ``--config`` and ``--debug``; it gets a :class:`ProfileChoice`.
+
+    The command declares a keyword-only ``choice: ProfileChoice`` parameter where ``-p``
+    belongs in its ``--help``. Goes under ``@guarded``, which reads ``debug``.
+    """
+    names = ("profile", "model") if model else ("profile",)
+    taken = [p for p in _REQUEST_OPTIONS if p.name in names]
+    return grouped("choice", taken, lambda values: ProfileChoice(**values), closing=_CLOSING)

@@ -14,12 +14,13 @@ import typer
 
 from deepseek_cli.cli.boundary import guarded
 from deepseek_cli.cli.options import (
-    ConfigOpt,
     DebugOpt,
     JsonOpt,
-    ProfileOpt,
+    ProfileChoice,
     complete_models,
     complete_profiles,
+    option,
+    profile_options,
 )
 from deepseek_cli.cli.typer_apps import new_app
 
@@ -73,49 +74,32 @@ def usage(
     ctx: typer.Context,
     since: Annotated[
         str,
-        typer.Option(
-            "--since",
-            metavar="WHEN",
-            help="Start: 7d, 12h, 2w, today, yesterday, all, a date (local midnight) or an "
-            "ISO time.",
+        option(
+            "--since WHEN",
+            "Start: 7d, 12h, 2w, today, yesterday, all, a date (local midnight) or an ISO time.",
         ),
     ] = "30d",
     until: Annotated[
         str | None,
-        typer.Option(
-            "--until",
-            metavar="WHEN",
-            help="End (exclusive); a bare date includes that whole day. Default: now.",
-            show_default=False,
+        option(
+            "--until WHEN", "End (exclusive); a bare date includes that whole day. Default: now."
         ),
     ] = None,
-    by: Annotated[By, typer.Option("--by", help="Group rows by this.")] = By.model,
+    by: Annotated[By, option("--by", "Group rows by this.")] = By.model,
     profile: Annotated[
         str | None,
-        typer.Option(
-            "-p",
-            "--profile",
-            metavar="NAME",
-            help="Only calls made with this profile.",
+        option(
+            "-p, --profile NAME",
+            "Only calls made with this profile.",
             autocompletion=complete_profiles,
-            show_default=False,
         ),
     ] = None,
     model: Annotated[
         str | None,
-        typer.Option(
-            "-m",
-            "--model",
-            metavar="MODEL",
-            help="Only calls to this model.",
-            autocompletion=complete_models,
-            show_default=False,
-        ),
+        option("-m, --model MODEL", "Only calls to this model.", autocompletion=complete_models),
     ] = None,
     json_output: JsonOpt = False,
-    csv_output: Annotated[
-        bool, typer.Option("--csv", help="Print CSV, one line per group.")
-    ] = False,
+    csv_output: Annotated[bool, option("--csv", "Print CSV, one line per group.")] = False,
     debug: DebugOpt = False,
 ) -> None:
     """Totals from the local ledger: calls, input/cached/output/reasoning tokens, cost."""
@@ -212,21 +196,16 @@ def _print_report(report: Report) -> None:
 
 @app.command(epilog=BALANCE_EPILOG)
 @guarded
-def balance(
-    profile: ProfileOpt = None,
-    json_output: JsonOpt = False,
-    config: ConfigOpt = None,
-    debug: DebugOpt = False,
-) -> None:
+@profile_options()
+def balance(*, choice: ProfileChoice, json_output: JsonOpt = False) -> None:
     """The account balance (DeepSeek's API only; DashScope has no balance API)."""
     from deepseek_cli.backends import account
     from deepseek_cli.config.keys import resolve_api_key
-    from deepseek_cli.config.view import load_profile
     from deepseek_cli.errors import UsageError
     from deepseek_cli.render import stderr as say
     from deepseek_cli.render.stdout import emit, emit_json
 
-    loaded, prof = load_profile(os.environ, config, profile=profile)
+    loaded, prof = choice.load()
     if (reason := account.no_balance_reason(prof)) is not None:
         hint = (
             "see Expenses and Costs in the Alibaba Cloud console; `deepseek usage` shows "

@@ -1,89 +1,143 @@
-"""Options and arguments that several ``deepseek batch`` commands share.
+"""Options and arguments that several ``deepseek batch`` commands share, and ``batch run``'s
+limits.
 
-``run`` and ``fetch`` write the same two files in the same shapes, ``run``, ``estimate`` and
-``submit`` read the same input, and ``fetch``/``cancel`` name a job the same way: declared once
-here so that they keep the same spelling, help and defaults.
+``run``, ``estimate`` and ``submit`` read the same input, and ``fetch``/``cancel`` name a job
+the same way: declared once here so that they keep the same spelling, help and defaults.
+``run`` and ``fetch`` write the same two files in the same shapes (:class:`OutputFiles`), and
+``run`` has the scheduler's limits and retries (:class:`Limits`): each group of options is
+given to the command as one value (``option_group``). As in ``cli.options``, no ``from
+__future__ import annotations``: the groups' annotations are read at import.
 """
 
-from __future__ import annotations
-
+import functools
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-LIMITS_PANEL = "Limits and retries"
-FILES_PANEL = "Files"
+from deepseek_cli.cli.options import OptionGroup, option
 
-InputArg = Annotated[
-    str,
-    typer.Argument(metavar="INPUT", help="JSONL input file, or - for stdin.", show_default=False),
-]
+FILES_PANEL = "Files"
+file_option = functools.partial(option, panel=FILES_PANEL)
+_limit = functools.partial(option, panel="Limits and retries")
+
+InputArg = Annotated[str, typer.Argument(metavar="INPUT", help="JSONL input file, or - for stdin.")]
 JobArg = Annotated[
-    str,
-    typer.Argument(
-        metavar="JOB", help="Job id, a unique prefix of one, or its --name.", show_default=False
-    ),
-]
-OutputOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "-o",
-        "--output",
-        metavar="PATH",
-        help="Output JSONL (default INPUT.out.jsonl).",
-        rich_help_panel=FILES_PANEL,
-        show_default=False,
-    ),
-]
-ErrorsOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--errors",
-        metavar="PATH",
-        help="Errors JSONL (default OUTPUT.errors.jsonl).",
-        rich_help_panel=FILES_PANEL,
-        show_default=False,
-    ),
-]
-FormatOpt = Annotated[
-    str,
-    typer.Option(
-        "--format",
-        metavar="native|openai",
-        help="Record shape: ours, or the OpenAI/DashScope Batch output lines.",
-        rich_help_panel=FILES_PANEL,
-    ),
+    str, typer.Argument(metavar="JOB", help="Job id, a unique prefix of one, or its --name.")
 ]
 MaxLineOpt = Annotated[
-    int,
-    typer.Option(
-        "--max-line-bytes",
-        min=1,
-        metavar="BYTES",
-        help="Longest input line accepted.",
-        rich_help_panel=FILES_PANEL,
-    ),
+    int, file_option("--max-line-bytes BYTES", "Longest input line accepted.", min=1)
 ]
 LenientOpt = Annotated[
     bool,
-    typer.Option(
+    file_option(
         "--lenient",
-        help="Record unusable input lines as errors and run the rest "
+        "Record unusable input lines as errors and run the rest "
         "(default: refuse the whole input, exit 65).",
-        rich_help_panel=FILES_PANEL,
     ),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as one JSON object.")]
+JsonOpt = Annotated[bool, option("--json", "Print the result as one JSON object.")]
 
 DEFAULT_MAX_LINE_BYTES = 8 * 1024 * 1024
 
 
-def checked_format(value: str) -> str:
-    """``--format``, refused (exit 2) unless it is a record shape we write."""
-    from deepseek_cli.batch.records import FORMATS
-    from deepseek_cli.errors import UsageError
+class OutputFiles(OptionGroup):
+    """The two files ``batch run`` and ``batch fetch`` write, and the shape of their records."""
 
-    if value not in FORMATS:
-        raise UsageError(f"--format must be one of {', '.join(FORMATS)}")
-    return value
+    output: Annotated[
+        Path | None, file_option("-o, --output PATH", "Output JSONL (default INPUT.out.jsonl).")
+    ] = None
+    errors: Annotated[
+        Path | None, file_option("--errors PATH", "Errors JSONL (default OUTPUT.errors.jsonl).")
+    ] = None
+    fmt: Annotated[
+        str,
+        file_option(
+            "--format native|openai",
+            "Record shape: ours, or the OpenAI/DashScope Batch output lines.",
+        ),
+    ] = "native"
+
+    def checked(self) -> dict[str, Any]:
+        """The files as ``RunOptions`` and ``FetchOptions`` take them; a ``--format`` that is
+        not a record shape we write is refused (exit 2)."""
+        from deepseek_cli.batch.records import FORMATS
+        from deepseek_cli.errors import UsageError
+
+        if self.fmt not in FORMATS:
+            raise UsageError(f"--format must be one of {', '.join(FORMATS)}")
+        return self.values()
+
+
+class Limits(OptionGroup):
+    """``batch run``'s limits and retries, named as ``job.RunOptions`` names them."""
+
+    concurrency: Annotated[
+        int | None,
+        _limit(
+            "-j, --concurrency N", "Requests in flight at most (default: profile's, else 8).", min=1
+        ),
+    ] = None
+    rpm: Annotated[
+        int | None,
+        _limit("--rpm N", "Requests per minute per model, paced evenly (0 = no limit).", min=0),
+    ] = None
+    tpm: Annotated[
+        int | None,
+        _limit(
+            "--tpm N",
+            "Estimated tokens per minute per model (prompt + max_tokens; 0 = no limit).",
+            min=0,
+        ),
+    ] = None
+    max_attempts: Annotated[
+        int | None,
+        _limit(
+            "--max-attempts N",
+            "Tries per item for 5xx, network errors, timeouts and cut-off answers "
+            "(default 6; 429s and outages do not count).",
+            min=1,
+        ),
+    ] = None
+    ramp: Annotated[
+        float,
+        _limit(
+            "--ramp SECONDS",
+            "With --rpm: rise from 10% to the full rate over this long; "
+            "also how fast the rate recovers after a 429.",
+            min=0.0,
+        ),
+    ] = 10.0
+    backoff: Annotated[
+        float,
+        _limit(
+            "--backoff SECONDS",
+            "First retry backoff; doubles up to 60 s, with full jitter.",
+            min=0.0,
+        ),
+    ] = 1.0
+    max_wait: Annotated[
+        float | None,
+        _limit(
+            "--max-wait SECONDS",
+            "Stop (exit 75, resumable) when a 429 asks to wait longer than this "
+            "(default: wait as asked).",
+            min=0.0,
+        ),
+    ] = None
+    outage_budget: Annotated[
+        float,
+        _limit(
+            "--outage-budget SECONDS",
+            "Give up (exit 69, resumable) after this long with failures and no success.",
+            min=0.1,
+        ),
+    ] = 600.0
+    grace: Annotated[
+        float,
+        _limit(
+            "--grace SECONDS",
+            "On Ctrl-C/SIGTERM, let requests in flight finish for up to this long.",
+            min=0.0,
+        ),
+    ] = 8.0

@@ -10,20 +10,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from deepseek_cli.cli.batch.options import (
-    DEFAULT_MAX_LINE_BYTES,
-    FILES_PANEL,
-    ErrorsOpt,
-    FormatOpt,
-    InputArg,
-    JobArg,
-    JsonOpt,
-    MaxLineOpt,
-    OutputOpt,
-    checked_format,
-)
+from deepseek_cli.cli.batch import options as opts
 from deepseek_cli.cli.boundary import guarded
-from deepseek_cli.cli.options import ConfigOpt, DebugOpt, request_options
+from deepseek_cli.cli.options import ConfigOpt, DebugOpt, option, option_group, request_options
 
 if TYPE_CHECKING:
     from deepseek_cli.config.settings import RequestFlags
@@ -32,50 +21,37 @@ if TYPE_CHECKING:
 @guarded
 @request_options()
 def submit(
-    input_path: InputArg,
+    input_path: opts.InputArg,
     window: Annotated[
-        str,
-        typer.Option(
-            "--window",
-            metavar="DURATION",
-            help="Completion window: 24h to 336h (or 1d to 14d).",
-        ),
+        str, option("--window DURATION", "Completion window: 24h to 336h (or 1d to 14d).")
     ] = "24h",
     name: Annotated[
         str | None,
-        typer.Option(
-            "--name",
-            metavar="NAME",
-            help="A name for the job (shown by status; usable instead of the job id).",
-            show_default=False,
+        option(
+            "--name NAME", "A name for the job (shown by status; usable instead of the job id)."
         ),
     ] = None,
     new: Annotated[
-        bool,
-        typer.Option("--new", help="Submit again even if this input was submitted before."),
+        bool, option("--new", "Submit again even if this input was submitted before.")
     ] = False,
     max_lines: Annotated[
         int,
-        typer.Option(
-            "--max-lines",
+        opts.file_option(
+            "--max-lines N",
+            "Requests per batch file at most (the provider's limit is 50,000).",
             min=1,
-            metavar="N",
-            help="Requests per batch file at most (the provider's limit is 50,000).",
-            rich_help_panel=FILES_PANEL,
         ),
     ] = 50_000,
     max_bytes: Annotated[
         int,
-        typer.Option(
-            "--max-bytes",
+        opts.file_option(
+            "--max-bytes BYTES",
+            "Size of a batch file at most (the provider's limit is 100 MB).",
             min=1,
-            metavar="BYTES",
-            help="Size of a batch file at most (the provider's limit is 100 MB).",
-            rich_help_panel=FILES_PANEL,
         ),
     ] = 100 * 1024 * 1024,
-    max_line_bytes: MaxLineOpt = DEFAULT_MAX_LINE_BYTES,
-    json_output: JsonOpt = False,
+    max_line_bytes: opts.MaxLineOpt = opts.DEFAULT_MAX_LINE_BYTES,
+    json_output: opts.JsonOpt = False,
     *,
     flags: RequestFlags,
 ) -> None:
@@ -105,23 +81,18 @@ def status(
         typer.Argument(
             metavar="[JOB]",
             help="Job id, a unique prefix of one, or its --name (default: all jobs).",
-            show_default=False,
         ),
     ] = None,
     wait: Annotated[
-        bool,
-        typer.Option("--wait", help="Poll until every part has finished, showing progress."),
+        bool, option("--wait", "Poll until every part has finished, showing progress.")
     ] = False,
     poll: Annotated[
         float,
-        typer.Option(
-            "--poll",
-            min=0.0,
-            metavar="SECONDS",
-            help="With --wait: first polling interval; grows x1.5 up to 60 s.",
+        option(
+            "--poll SECONDS", "With --wait: first polling interval; grows x1.5 up to 60 s.", min=0.0
         ),
     ] = 5.0,
-    json_output: JsonOpt = False,
+    json_output: opts.JsonOpt = False,
     config: ConfigOpt = None,
     debug: DebugOpt = False,
 ) -> None:
@@ -132,20 +103,18 @@ def status(
 
 
 @guarded
+@option_group(opts.OutputFiles, at="files")
 def fetch(
-    job: JobArg,
-    output: OutputOpt = None,
-    errors: ErrorsOpt = None,
-    output_format: FormatOpt = "native",
+    job: opts.JobArg,
+    *,
+    files: opts.OutputFiles,
     force: Annotated[
         bool,
-        typer.Option(
-            "--force",
-            help="Replace output files this job did not write (they may hold other results).",
-            rich_help_panel=FILES_PANEL,
+        opts.file_option(
+            "--force", "Replace output files this job did not write (they may hold other results)."
         ),
     ] = False,
-    json_output: JsonOpt = False,
+    json_output: opts.JsonOpt = False,
     config: ConfigOpt = None,
     debug: DebugOpt = False,
 ) -> None:
@@ -156,9 +125,7 @@ def fetch(
     run_fetch(
         FetchOptions(
             job=job,
-            output=output,
-            errors=errors,
-            fmt=checked_format(output_format),
+            **files.checked(),
             force=force,
             json_output=json_output,
             config=config,
@@ -168,8 +135,8 @@ def fetch(
 
 @guarded
 def cancel(
-    job: JobArg,
-    json_output: JsonOpt = False,
+    job: opts.JobArg,
+    json_output: opts.JsonOpt = False,
     config: ConfigOpt = None,
     debug: DebugOpt = False,
 ) -> None:
