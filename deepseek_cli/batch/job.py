@@ -24,7 +24,7 @@ import shlex
 import signal
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from deepseek_cli.backends import Backend, make_backend
@@ -36,7 +36,7 @@ from deepseek_cli.batch.planner import Planner
 from deepseek_cli.batch.scheduler.lifecycle import Job, JobOptions
 from deepseek_cli.batch.scheduler.stop_reason import StopReason
 from deepseek_cli.batch.stats import Stats
-from deepseek_cli.batch.writer import OutputFiles, default_errors_path
+from deepseek_cli.batch.writer import OutputChoice, OutputFiles
 from deepseek_cli.config.profiles import Timeouts
 from deepseek_cli.config.settings import RequestFlags, Settings, load
 from deepseek_cli.errors import (
@@ -67,9 +67,7 @@ class JobStopped(CliError):
 @dataclass(frozen=True)
 class RunOptions:
     input: str
-    output: Path | None = None
-    errors: Path | None = None
-    fmt: str = "native"
+    files: OutputChoice = field(default_factory=OutputChoice)
     lenient: bool = False
     retry_errors: bool = False
     concurrency: int | None = None
@@ -86,17 +84,6 @@ class RunOptions:
     json_summary: bool = False
 
 
-def default_output(input_path: str) -> Path:
-    """``INPUT.out.jsonl``: ``questions.jsonl`` -> ``questions.out.jsonl``."""
-    path = Path(input_path)
-    name = path.name
-    for suffix in (".jsonl", ".ndjson", ".json"):
-        if name.endswith(suffix) and len(name) > len(suffix):
-            name = name[: -len(suffix)]
-            break
-    return path.with_name(f"{name}.out.jsonl")
-
-
 def batch_timeouts(settings: Settings) -> Timeouts:
     """The profile's deadlines, with batch's longer defaults where nothing was configured."""
     timeouts = settings.profile.timeouts
@@ -110,16 +97,13 @@ def batch_timeouts(settings: Settings) -> Timeouts:
 def run(flags: RequestFlags, options: RunOptions) -> None:
     """Run (or resume) a batch job; raises a ``CliError`` for every non-zero exit."""
     settings = load(flags, os.environ)
-    if options.input == "-" and options.output is None:
+    if options.input == "-" and options.files.output is None:
         raise UsageError("reading the input from stdin needs -o OUTPUT")
-    if options.output is not None and str(options.output) == "-":
-        raise UsageError(
-            "-o - is not supported: the output must be a file so the job can resume",
-        )
+    output, errors = options.files.paths(
+        options.input, why_a_file="the output must be a file so the job can resume"
+    )
     if options.input != "-" and not Path(options.input).is_file():
         raise UsageError(f"cannot read {options.input}: no such file")
-    output = options.output or default_output(options.input)
-    errors = options.errors or default_errors_path(output)
     files = OutputFiles(output, errors)
     files.open()
     for text in files.notices:
@@ -213,7 +197,7 @@ def _execute(
         max_wait=options.max_wait,
         outage_budget=options.outage_budget,
         force_stream=options.stream,
-        fmt=options.fmt,
+        fmt=options.files.fmt,
     )
     st = os.fstat(files.output.fd)
     identity = f"{output.resolve()}:{st.st_dev}:{st.st_ino}"

@@ -58,6 +58,17 @@ class OutFile:
     cleared: bool = False
 
 
+def default_output(input_path: str) -> Path:
+    """``INPUT.out.jsonl``: ``questions.jsonl`` -> ``questions.out.jsonl``."""
+    path = Path(input_path)
+    name = path.name
+    for suffix in (".jsonl", ".ndjson", ".json"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            name = name[: -len(suffix)]
+            break
+    return path.with_name(f"{name}.out.jsonl")
+
+
 def default_errors_path(output: Path) -> Path:
     """``OUTPUT.errors.jsonl`` next to the real output file (symlinks resolved, so every path
     to the same output finds the same errors file)."""
@@ -82,6 +93,24 @@ def _holder(fd: int) -> str:
     except (OSError, ValueError):
         pass
     return ""
+
+
+@dataclass(frozen=True)
+class OutputChoice:
+    """The output and errors files a command was asked for, and their record shape: what
+    ``batch run`` and ``batch fetch`` both write."""
+
+    output: Path | None = None
+    errors: Path | None = None
+    fmt: str = "native"
+
+    def paths(self, input_path: str, *, why_a_file: str) -> tuple[Path, Path]:
+        """The two paths, defaults filled in: ``INPUT.out.jsonl`` and ``OUTPUT.errors.jsonl``.
+        ``-o -`` is refused (exit 2) with ``why_a_file``: both commands must write files."""
+        if self.output is not None and str(self.output) == "-":
+            raise UsageError(f"-o - is not supported: {why_a_file}")
+        output = self.output or default_output(input_path)
+        return output, self.errors or default_errors_path(output)
 
 
 class OutputFiles:

@@ -26,10 +26,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from deepseek_cli.batch.job import default_output
 from deepseek_cli.batch.remote.client import open_api, refresh, settings_for
 from deepseek_cli.batch.remote.convert import Converter
 from deepseek_cli.batch.remote.downloads import download, needs_download
@@ -37,7 +36,7 @@ from deepseek_cli.batch.remote.install import install, new_file
 from deepseek_cli.batch.remote.jobs import JobStore, RemoteJob
 from deepseek_cli.batch.remote.ledger_rows import record_usage
 from deepseek_cli.batch.remote.summary import Tally, summary
-from deepseek_cli.batch.writer import default_errors_path
+from deepseek_cli.batch.writer import OutputChoice
 from deepseek_cli.errors import CliError, ExitCode, UsageError
 from deepseek_cli.render import remote as show
 from deepseek_cli.timestamps import utc_iso
@@ -56,9 +55,7 @@ class FetchedWithErrors(CliError):
 @dataclass(frozen=True)
 class FetchOptions:
     job: str
-    output: Path | None = None
-    errors: Path | None = None
-    fmt: str = "native"
+    files: OutputChoice = field(default_factory=OutputChoice)
     force: bool = False
     json_output: bool = False
     config: Path | None = None
@@ -89,7 +86,7 @@ def fetch(options: FetchOptions) -> None:
             cleanup.callback(out.discard)
             err = new_file(errors)
             cleanup.callback(err.discard)
-            converter = Converter(settings, job, options.fmt, tally)
+            converter = Converter(settings, job, options.files.fmt, tally)
             rows = [
                 converter.part(store, part, downloads[part.index], out, err) for part in job.parts
             ]
@@ -97,7 +94,7 @@ def fetch(options: FetchOptions) -> None:
         record_usage(settings, rows, tally)
         job.fetched = {
             "at": utc_iso(),
-            "format": options.fmt,
+            "format": options.files.fmt,
             "output": str(output.resolve()),
             "output_sha256": out.sha256,
             "errors": str(errors.resolve()),
@@ -114,15 +111,11 @@ def fetch(options: FetchOptions) -> None:
 
 
 def _paths(job: RemoteJob, options: FetchOptions) -> tuple[Path, Path]:
-    if options.output is not None and str(options.output) == "-":
-        raise UsageError("-o - is not supported: fetch writes files (atomically)")
-    if options.output is None:
-        if job.input_path == "<stdin>":
-            raise UsageError(f"job {job.id} was submitted from stdin: pass -o OUTPUT")
-        output = default_output(job.input_path)
-    else:
-        output = options.output
-    errors = options.errors or default_errors_path(output)
+    if options.files.output is None and job.input_path == "<stdin>":
+        raise UsageError(f"job {job.id} was submitted from stdin: pass -o OUTPUT")
+    output, errors = options.files.paths(
+        job.input_path, why_a_file="fetch writes files (atomically)"
+    )
     if output.resolve() == errors.resolve():
         raise UsageError("the output and errors files are the same file")
     return output, errors

@@ -49,7 +49,7 @@ def run(
             max_line_bytes=max_line_bytes,
             stream=stream,
             json_summary=json_output,
-            **files.checked(),
+            files=files.checked(),
             **limits.values(),
         ),
     )

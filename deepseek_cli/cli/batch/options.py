@@ -11,11 +11,14 @@ __future__ import annotations``: the groups' annotations are read at import.
 
 import functools
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from deepseek_cli.cli.options import OptionGroup, option
+
+if TYPE_CHECKING:
+    from deepseek_cli.batch.writer import OutputChoice
 
 FILES_PANEL = "Files"
 file_option = functools.partial(option, panel=FILES_PANEL)
@@ -58,15 +61,16 @@ class OutputFiles(OptionGroup):
         ),
     ] = "native"
 
-    def checked(self) -> dict[str, Any]:
-        """The files as ``RunOptions`` and ``FetchOptions`` take them; a ``--format`` that is
-        not a record shape we write is refused (exit 2)."""
+    def checked(self) -> "OutputChoice":
+        """The files as ``batch run`` and ``batch fetch`` take them; a ``--format`` that is not
+        a record shape we write is refused (exit 2)."""
         from deepseek_cli.batch.records import FORMATS
+        from deepseek_cli.batch.writer import OutputChoice
         from deepseek_cli.errors import UsageError
 
         if self.fmt not in FORMATS:
             raise UsageError(f"--format must be one of {', '.join(FORMATS)}")
-        return self.values()
+        return OutputChoice(**self.values())
 
 
 class Limits(OptionGroup):

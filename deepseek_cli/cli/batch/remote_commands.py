@@ -125,7 +125,7 @@ def fetch(
     run_fetch(
         FetchOptions(
             job=job,
-            **files.checked(),
+            files=files.checked(),
             force=force,
             json_output=json_output,
             config=config,
