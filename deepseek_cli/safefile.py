@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import io
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 
 def ensure_private_dir(path: Path) -> Path:
@@ -49,6 +48,14 @@ def link_target(path: Path) -> Path:
     return path.resolve() if path.is_symlink() else path
 
 
+def _sha256() -> Any:
+    # Imported here, not at the top: loading OpenSSL costs ~5 ms, and ``usage`` or ``models``
+    # import this module without ever hashing anything.
+    import hashlib
+
+    return hashlib.sha256()
+
+
 class AtomicWriter:
     """A file written in pieces that appears at ``dest`` whole or not at all.
 
@@ -72,7 +79,7 @@ class AtomicWriter:
             self.tmp.unlink(missing_ok=True)
             raise
         self._handle: BinaryIO = os.fdopen(fd, "wb")
-        self._hasher = hashlib.sha256()
+        self._hasher = _sha256()
         self.size = 0
 
     def write(self, data: bytes) -> None:
@@ -84,12 +91,13 @@ class AtomicWriter:
         """Forget everything written so far (a download that starts over)."""
         self._handle.seek(0)
         self._handle.truncate()
-        self._hasher = hashlib.sha256()
+        self._hasher = _sha256()
         self.size = 0
 
     @property
     def sha256(self) -> str:
-        return self._hasher.hexdigest()
+        digest: str = self._hasher.hexdigest()
+        return digest
 
     def close(self) -> None:
         """Flush and fsync the temp file; nothing is visible at ``dest`` yet."""
@@ -157,4 +165,6 @@ def locked(path: Path, *, wait: bool = True) -> Iterator[bool]:
 
 def file_sha256(handle: io.BufferedIOBase) -> str:
     """The SHA-256 of a file opened for binary reading, from its current position."""
+    import hashlib
+
     return hashlib.file_digest(handle, "sha256").hexdigest()

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
-from deepseek_cli.catalog.models import ModelInfo, Price, ProviderInfo
-from deepseek_cli.events import Usage
+if TYPE_CHECKING:
+    # Types only: summing money (``usage``'s report) must not load the catalog.
+    from deepseek_cli.catalog.models import ModelInfo, Price, ProviderInfo
+    from deepseek_cli.events import Usage
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ file others can read) is reported, not fatal: showing the problem is the job her
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,6 +189,8 @@ def value_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str | dict):
+        import json  # not at the top: `models` imports this module and never needs it
+
         return json.dumps(value, ensure_ascii=False)
     return str(value)
 

@@ -7,7 +7,6 @@ traceback or exit 1. Every command's stdout output (text, tables, JSON) goes thr
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from typing import Any, TextIO
@@ -41,4 +40,6 @@ def emit(text: str, out: TextIO | None = None) -> bool:
 
 def emit_json(data: Any, *, indent: int | None = None, out: TextIO | None = None) -> bool:
     """One JSON document and a newline (UTF-8 as is, not ``\\u`` escapes)."""
+    import json  # only the --json paths pay for it
+
     return emit(json.dumps(data, ensure_ascii=False, indent=indent) + "\n", out)
