@@ -9,7 +9,7 @@ through the module global the SDK reads from the environment at import. Streams 
 is cumulative in every event, so the last one seen wins.
 
 The SDK's aiohttp request timeout is a per-read (idle) limit for streams; the connect limit
-is covered by the first-token deadline that ``resilience`` enforces around every attempt.
+is covered by the first-token deadline that ``backends.deadlines`` enforces around every attempt.
 """
 
 from __future__ import annotations

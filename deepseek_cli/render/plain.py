@@ -75,7 +75,7 @@ class PlainRenderer:
 
 
 class SilentRenderer:
-    """For ``--json``: nothing while streaming; the envelope is printed at the end."""
+    """For ``--json``: nothing while streaming; the JSON object is printed at the end."""
 
     def on_event(self, event: Event) -> None:
         return None
