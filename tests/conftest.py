@@ -10,6 +10,7 @@ stdout or stderr), never through fixed sleeps.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import select
 import signal
@@ -19,6 +20,7 @@ import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -61,6 +63,18 @@ class Result:
     elapsed: float  # test-side wall clock, start-up included: for messages, never for asserts
 
 
+PROBE = """
+import json, sys
+sys.argv = ["deepseek", *json.loads(sys.argv[1])]
+try:
+    from deepseek_cli.__main__ import main
+    main()
+except SystemExit:
+    pass
+print("\\nPROBE " + json.dumps(REPORT))
+"""
+
+
 class Cli:
     def __init__(self, home: Path, env: dict[str, str]) -> None:
         self.home = home
@@ -78,10 +92,22 @@ class Cli:
         env: dict[str, str] | None = None,
         timeout: float = 60,
     ) -> Result:
+        return self.run_argv(self.command(*args), input=input, env=env, timeout=timeout)
+
+    def run_argv(
+        self,
+        argv: list[str],
+        *,
+        input: str | bytes | None = None,
+        env: dict[str, str] | None = None,
+        timeout: float = 60,
+    ) -> Result:
+        """Any command (a shell wrapping the CLI, a probe script) in the test's home and
+        environment; its output is checked for keys like the CLI's."""
         started = time.monotonic()
         data = input.encode() if isinstance(input, str) else input
         done = subprocess.run(
-            self.command(*args),
+            argv,
             input=data if data is not None else b"",
             capture_output=True,
             env={**self.env, **(env or {})},
@@ -158,6 +184,38 @@ class Cli:
         """Environment for a child whose SDK misbehaves as ``fault`` (``sdk_faults/``)."""
         path = os.pathsep.join(p for p in (str(SDK_FAULTS), self.env.get("PYTHONPATH")) if p)
         return {"PYTHONPATH": path, "TEST_SDK_FAULT": fault}
+
+    def run_into_closed_pipe(self, *args: str) -> tuple[int, str]:
+        """Run the CLI with stdout a pipe whose reader is already gone (``| head`` after its
+        first byte, without depending on when ``head`` exits); (exit code, stderr)."""
+        read_end, write_end = os.pipe()
+        os.close(read_end)  # every write now fails with EPIPE
+        try:
+            done = subprocess.run(
+                self.command(*args),
+                stdin=subprocess.DEVNULL,
+                stdout=write_end,
+                stderr=subprocess.PIPE,
+                env=self.env,
+                cwd=self.home,
+                timeout=60,
+                check=False,
+            )
+        finally:
+            os.close(write_end)
+        stderr = done.stderr.decode("utf-8", "replace")
+        self.outputs.append(stderr)
+        return done.returncode, stderr
+
+    def probe(self, report: str, *args: str, env: dict[str, str] | None = None) -> Any:
+        """Run the CLI in-process, as the console script does, with ``args``; then evaluate
+        ``report`` (Python, e.g. which modules ``sys.modules`` holds) in that process and
+        return its value (through JSON)."""
+        script = PROBE.replace("REPORT", report)
+        done = self.run_argv([sys.executable, "-c", script, json.dumps(args)], env=env)
+        marker = [line for line in done.stdout.splitlines() if line.startswith("PROBE ")]
+        assert marker, done.stdout + done.stderr
+        return json.loads(marker[-1].removeprefix("PROBE "))
 
     def write_config(self, text: str, mode: int = 0o600) -> Path:
         path = self.home / "config.toml"

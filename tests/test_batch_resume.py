@@ -11,7 +11,6 @@ import json
 import os
 import random
 import signal
-import subprocess
 import threading
 
 import pytest
@@ -222,17 +221,8 @@ def test_a_failed_write_leaves_no_partial_record_and_the_job_resumes(cli):
     the job stops (exit 69) and a later run completes it."""
     prompts = make_input(cli.home / "in.jsonl", 60)
     command = " ".join(cli.command("batch", "run", "in.jsonl", *OUT, "-j", "2"))
-    done = subprocess.run(
-        ["bash", "-c", f"ulimit -f 8; exec {command}"],
-        capture_output=True,
-        text=True,
-        env=cli.env,
-        cwd=cli.home,
-        timeout=60,
-        check=False,
-    )
-    cli.outputs += [done.stdout, done.stderr]
-    assert done.returncode == 69, done.stderr
+    done = cli.run_argv(["bash", "-c", f"ulimit -f 8; exec {command}"])
+    assert done.code == 69, done.stderr
     assert "cannot write" in done.stderr and "out.jsonl" in done.stderr
     out = cli.home / "out.jsonl"
     assert 0 < out.stat().st_size <= 8192

@@ -3,24 +3,7 @@ command and nothing of the others, while ``deepseek --help`` needs every command
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
-
-# Runs the CLI in-process (as the console script does) and reports our CLI modules it loaded.
-PROBE = """
-import json, sys
-sys.argv = ["deepseek", *json.loads(sys.argv[1])]
-try:
-    from deepseek_cli.__main__ import main
-    main()
-except SystemExit:
-    pass
-ours = sorted(m for m in sys.modules if m.startswith("deepseek_cli.cli."))
-print("\\nLOADED " + json.dumps(ours))
-"""
 
 PLUMBING = {
     "deepseek_cli.cli.app",
@@ -32,19 +15,10 @@ PLUMBING = {
 
 
 def loaded_modules(cli, *args: str) -> set[str]:
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, json.dumps(args)],
-        capture_output=True,
-        text=True,
-        env=cli.env,
-        cwd=cli.home,
-        timeout=60,
-        check=False,
+    """Our CLI modules that running ``deepseek ARGS`` loaded."""
+    return set(
+        cli.probe('sorted(m for m in sys.modules if m.startswith("deepseek_cli.cli."))', *args)
     )
-    cli.outputs += [done.stdout, done.stderr]
-    marker = [line for line in done.stdout.splitlines() if line.startswith("LOADED ")]
-    assert marker, done.stdout + done.stderr
-    return set(json.loads(marker[-1].removeprefix("LOADED ")))
 
 
 @pytest.mark.parametrize(

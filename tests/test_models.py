@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 
 import pytest
 from fakeserver import http_fixture, json_reply
@@ -262,20 +260,4 @@ def test_a_closed_pipe_ends_quietly(cli, args):
     """``deepseek models | head -1``: the reader is gone before the output is written. The
     CLI must drop the rest like ``cat`` does: exit 0, and nothing on stderr (no traceback, no
     "Exception ignored ... BrokenPipeError" from the interpreter's last flush, exit 120)."""
-    read_end, write_end = os.pipe()
-    os.close(read_end)  # every write now fails with EPIPE
-    try:
-        done = subprocess.run(
-            cli.command(*args),
-            stdin=subprocess.DEVNULL,
-            stdout=write_end,
-            stderr=subprocess.PIPE,
-            env=cli.env,
-            cwd=cli.home,
-            timeout=60,
-            check=False,
-        )
-    finally:
-        os.close(write_end)
-    cli.outputs.append(done.stderr.decode("utf-8", "replace"))
-    assert (done.returncode, done.stderr) == (0, b"")
+    assert cli.run_into_closed_pipe(*args) == (0, "")
