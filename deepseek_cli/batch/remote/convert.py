@@ -77,7 +77,6 @@ class Converter:
         self.fmt = fmt
         self.tally = tally
         self.catalog = catalog or load_catalog()
-        self.log_prompts = settings.log_prompts
         self.site = site_of(job, settings.log_prompts)
 
     def part(
@@ -119,7 +118,7 @@ class Converter:
                     continue
                 line = json.loads(raw)
                 ids.append(line["custom_id"])
-                if self.log_prompts:
+                if self.site.log_prompts:
                     messages = line.get("body", {}).get("messages") or []
                     users = [m.get("content") for m in messages if m.get("role") == "user"]
                     if users and isinstance(users[-1], str):

@@ -48,9 +48,6 @@ class Backlog:
         self.parked = 0
         self.closed = False
 
-    def __len__(self) -> int:
-        return len(self._heap)
-
     @property
     def backing_off(self) -> int:
         return len(self._heap) - self.parked
