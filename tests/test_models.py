@@ -261,3 +261,29 @@ def test_a_closed_pipe_ends_quietly(cli, args):
     CLI must drop the rest like ``cat`` does: exit 0, and nothing on stderr (no traceback, no
     "Exception ignored ... BrokenPipeError" from the interpreter's last flush, exit 120)."""
     assert cli.run_into_closed_pipe(*args) == (0, "")
+
+
+@pytest.mark.parametrize("terminal", [False, True])
+@pytest.mark.parametrize("profile", ["ds", "oai"])
+def test_live_lists_models_the_catalog_does_not_know(cli, profile, terminal):
+    # Every real server (llama-server, vLLM, LiteLLM) lists ids the catalog has never heard of.
+    listing = {
+        "object": "list",
+        "data": [
+            {"id": "SmolLM2-135M-Instruct.Q4_1.gguf", "object": "model", "owned_by": "llamacpp"},
+            {"id": "deepseek-flash", "object": "model", "owned_by": "deepseek"},
+        ],
+    }
+    cli.server.enqueue(json_reply(listing))
+    if terminal:
+        screen = run_in_terminal(cli, "models", "-p", profile, "--live", columns=160)
+        assert "SmolLM2-135M-Instruct.Q4_1.gguf" in screen or "SmolLM2-135M" in screen
+        assert "not in catalog" in screen and "Traceback" not in screen
+        return
+    result = cli.run("models", "-p", profile, "--live")
+    assert result.code == 0, result.stderr
+    header, *lines = result.stdout.splitlines()
+    row = next(line for line in lines if line.startswith("SmolLM2"))
+    # Each known cell sits under its own column: nothing shifted, nothing missing.
+    assert row.index("not in catalog") == header.index("STATUS")
+    assert row.rindex("yes") == header.index("LIVE")

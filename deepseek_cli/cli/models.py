@@ -174,16 +174,10 @@ def _print_catalog(
         )
         styles.append({"retired": "dim", "deprecated": "yellow"}.get(m.status))
     for model_id in unknown:
-        blanks = len(columns) - 3 - all_providers - live
-        rows.append(
-            [
-                *([prof.provider] if all_providers else []),
-                model_id,
-                *(["-"] * blanks),
-                "not in catalog",
-                *(["yes"] if live else []),
-            ]
-        )
+        # Only the model, the status and the live flag are known: every other cell is "-".
+        head = [*([prof.provider] if all_providers else []), model_id]
+        tail = ["not in catalog", *(["yes"] if live else [])]
+        rows.append([*head, *(["-"] * (len(columns) - len(head) - len(tail))), *tail])
         styles.append("cyan")
 
     provider_info = catalog.providers.get(prof.provider)
