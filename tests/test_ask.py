@@ -672,7 +672,7 @@ def test_wrong_key_file_mode_not_needed_for_env_key(cli):
     assert cli.run("ask", "hi").code == 0
 
 
-def test_silent_server_uses_idle_timeout(cli):
+def test_a_server_silent_after_its_first_tokens_hits_the_idle_deadline(cli):
     cli.write_config(f"""
     [profiles.idle]
     provider = "deepseek"
@@ -680,13 +680,34 @@ def test_silent_server_uses_idle_timeout(cli):
     idle_timeout = 0.5
     max_attempts = 1
     """)
-    cli.server.enqueue(Reply(200, {"content-type": "text/event-stream"}, chunks=[], keep_open=30))
+    cli.server.enqueue(openai_stream(answer=["Hel"], finish=None, done=False, keep_open=30))
     result = cli.run("ask", "-p", "idle", "hi")
     assert result.code == 69, result.stderr
+    assert "idle deadline" in result.stderr
     request = cli.server.requests[0]
     wait_for(lambda: request.ended is not None)
     # On the server's clock: the client hung up ~0.5 s into 30 s of silence.
     assert request.gone is not None and request.gone - request.started < 3.5
+
+
+def test_a_slow_first_token_is_not_an_idle_timeout(cli):
+    # llama-server on 2 cores: headers at once, then 22 s of prompt processing. Scaled down:
+    # 1.5 s of silence against an idle limit of 0.3 s, then the answer.
+    cli.write_config(f"""
+    [profiles.slow]
+    provider = "openai"
+    base_url = "{cli.server.url}/v1"
+    model = "local"
+    idle_timeout = 0.3
+    max_attempts = 1
+    """)
+    reply = openai_stream(answer=["fine"])
+    head, *rest = reply.chunks
+    reply.chunks = [(1.5, head[1]), *rest]
+    cli.server.enqueue(reply)
+    result = cli.run("ask", "-p", "slow", "hi")
+    assert result.code == 0, result.stderr
+    assert result.stdout == "fine\n" and len(cli.server.requests) == 1
 
 
 def test_oversized_stdin_exits_65_without_sending(cli):

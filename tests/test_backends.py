@@ -350,10 +350,37 @@ def test_total_deadline_stops_a_dripping_answer(server):
     assert request.gone is not None and request.gone - request.started < 8
 
 
-def test_idle_timeout_on_a_silent_server(server):
-    server.enqueue(Reply(200, {"content-type": "text/event-stream"}, chunks=[], keep_open=5))
-    with pytest.raises(TimeoutExpired):
+def test_idle_deadline_once_tokens_flow(server):
+    """The first answer chunk, then silence: the idle deadline (0.5 s) ends it long before
+    the first-token (10 s) or total (20 s) deadline would."""
+    reply = openai_stream(answer=["Hel", "lo"], finish=None, done=False, keep_open=15)
+    server.enqueue(reply)
+    with pytest.raises(TimeoutExpired) as err:
         collect(server, "deepseek", idle=0.5, first_token=10, total=20)
+    assert "idle deadline" in err.value.message and "idle_timeout" in err.value.hint
+    [request] = server.requests
+    wait_for(lambda: request.gone is not None)
+    assert request.gone - request.started < 8
+
+
+@pytest.mark.parametrize("kind", ["deepseek", "native"])
+def test_before_the_first_token_only_the_first_token_deadline_applies(server, kind):
+    """A CPU server sends its headers at once, then nothing while it reads a long prompt: a
+    wait longer than the idle limit (0.3 s) but within the first-token deadline succeeds."""
+    reply = openai_stream(answer=["ok"]) if kind == "deepseek" else native_stream(answer=["ok"])
+    head, *rest = reply.chunks
+    reply.chunks = [(1.5, head[1]), *rest]
+    server.enqueue(reply)
+    _, answer, _, _ = check_order(collect(server, kind, idle=0.3, first_token=10, total=20))
+    assert answer == "ok"
+
+
+def test_a_silent_server_fails_at_the_first_token_deadline(server):
+    server.enqueue(Reply(200, {"content-type": "text/event-stream"}, chunks=[], keep_open=15))
+    with pytest.raises(TimeoutExpired) as err:
+        collect(server, "deepseek", idle=0.2, first_token=1.0, total=20)
+    assert "first-token deadline" in err.value.message
+    assert "first_token_timeout" in err.value.hint
 
 
 @pytest.mark.parametrize("kind", ["deepseek", "native"])
