@@ -5,8 +5,9 @@ output was shown) and with the key and base URL always passed explicitly, with e
 ``OPENAI_*`` variable hidden while the client is built so none can redirect or decorate our
 requests. Traps handled here: usage arrives in a ``choices: []`` chunk (DashScope) or on the
 finish chunk (DeepSeek), thinking is ``reasoning_content`` or ``reasoning`` (vLLM, Ollama), a
-flat ``{"code", "message"}`` object inside a stream is an error the SDK yields as a chunk, and
-a stream that ends without a finish reason was cut off.
+flat ``{"code", "message"}`` object inside a stream is an error the SDK yields as a chunk, a
+stream that ends without a finish reason was cut off, and a generic server without a reasoning
+parser leaves ``<think>...</think>`` inline (``backends.inline_think``).
 
 A whole ``chat.completion`` is read in one place, :func:`read_completion`, for the SDK object
 a call returns and for the plain dict of a Batch result line alike (``batch fetch`` must read
@@ -25,6 +26,7 @@ from urllib.parse import urlsplit
 
 from deepseek_cli.backends.backoff import parse_retry_after
 from deepseek_cli.backends.error_map import map_error, tls_failure
+from deepseek_cli.backends.inline_think import InlineThinkSplitter, split_whole
 from deepseek_cli.config.profiles import Profile, api_root
 from deepseek_cli.errors import ApiError, NetworkError, TimeoutExpired, TruncatedError
 from deepseek_cli.events import AnswerDelta, ChatRequest, Event, Finished, ThinkingDelta, Usage
@@ -133,6 +135,9 @@ class OpenAICompatBackend:
         self._api_key = api_key or "no-key"
         self._http_client = http_client
         self._clients: dict[str, Any] = {}
+        # Only a generic server may lack a reasoning parser; a provider's own API never puts
+        # thinking in the content, and there a leading "<think>" is the answer's own text.
+        self._inline_thinking = profile.provider == "openai"
 
     def _client(self, base_url: str) -> Any:
         client = self._clients.get(base_url)
@@ -202,6 +207,7 @@ class OpenAICompatBackend:
         request_id = stream.response.headers.get("x-request-id")
         finish: str | None = None
         usage: Usage | None = None
+        inline = InlineThinkSplitter() if self._inline_thinking else None
         try:
             async for chunk in stream:
                 extra = chunk.model_extra or {}
@@ -225,11 +231,17 @@ class OpenAICompatBackend:
                         if thinking:
                             yield ThinkingDelta(thinking)
                         if delta.content:
-                            yield AnswerDelta(delta.content)
+                            if inline is None:
+                                yield AnswerDelta(delta.content)
+                            else:
+                                for event in inline.feed(delta.content):
+                                    yield event
                     if choice.finish_reason:
                         finish = choice.finish_reason
         finally:
             await stream.close()
+        for event in inline.flush() if inline is not None else ():
+            yield event
         for event in self._ending(finish, usage, request_id):
             yield event
 
@@ -268,10 +280,13 @@ class OpenAICompatBackend:
         )
         finish = None
         for choice in completion.choices:
-            if choice.thinking:
-                yield ThinkingDelta(choice.thinking)
-            if choice.answer:
-                yield AnswerDelta(choice.answer)
+            thinking, answer = choice.thinking, choice.answer
+            if answer and not thinking and self._inline_thinking:
+                thinking, answer = split_whole(answer)
+            if thinking:
+                yield ThinkingDelta(thinking)
+            if answer:
+                yield AnswerDelta(answer)
             finish = choice.finish_reason or finish
         for event in self._ending(finish, completion.usage, request_id or None):
             yield event
