@@ -366,6 +366,8 @@ def test_no_retry_after_output_was_shown(cli):
     assert result.code == 69
     assert result.stdout == "partial answer\n"
     assert len(cli.server.requests) == 1
+    assert "answer cut off" in result.stderr and "mid-stream" in result.stderr
+    assert "check the base URL" not in result.stderr
 
 
 def test_retry_after_too_long_gives_up_with_a_hint(cli):

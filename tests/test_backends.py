@@ -303,13 +303,15 @@ def test_insufficient_system_resource_is_a_retryable_truncation(server):
 
 
 @pytest.mark.parametrize("kind", ["deepseek", "native"])
-def test_connection_cut_mid_stream_is_a_network_error(server, kind):
+def test_connection_cut_mid_stream_is_a_cut_answer_not_a_wrong_address(server, kind):
     if kind == "native":
         server.enqueue(native_stream(answer=["a"], finish=None, abort=True))
     else:
         server.enqueue(openai_stream(answer=["a"], finish=None, done=False, reset=True))
-    with pytest.raises(NetworkError):
+    with pytest.raises(TruncatedError) as err:
         collect(server, kind)
+    assert "cut off" in err.value.message and "mid-stream" in err.value.message
+    assert "base URL" not in (err.value.hint or "")
 
 
 def test_connection_refused_is_a_network_error():

@@ -28,7 +28,10 @@ def split(chunks: list[str]) -> tuple[str, str]:
         (["\n <think>a</think>b"], ("a", "b")),
         (["<think></think>\n\nJust this."], ("", "Just this.")),
         # Not at the start: the answer's own text.
-        (["Use <think> tags like ", "<think>x</think>"], ("", "Use <think> tags like <think>x</think>")),
+        (
+            ["Use <think> tags like ", "<think>x</think>"],
+            ("", "Use <think> tags like <think>x</think>"),
+        ),
         (["<b>bold</b>"], ("", "<b>bold</b>")),
         (["<thin"], ("", "<thin")),
         # Never closed (max_tokens): it was all thinking.

@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from deepseek_cli.backends.backoff import parse_retry_after
-from deepseek_cli.backends.error_map import map_error, tls_failure
+from deepseek_cli.backends.error_map import cut_off, map_error, tls_failure
 from deepseek_cli.config.profiles import Profile
 from deepseek_cli.errors import ApiError, NetworkError, ServerError, TruncatedError
 from deepseek_cli.events import AnswerDelta, ChatRequest, Event, Finished, ThinkingDelta, Usage
@@ -74,6 +74,8 @@ class DashScopeNativeBackend:
         if request.stream:
             kwargs.setdefault("incremental_output", True)
         host = urlsplit(self._profile.base_url).netloc
+        started = False  # an item arrived: a broken connection now cuts an answer
+        request_id: str | None = None
         try:
             response = await self._generation.call(
                 model=request.model,
@@ -87,9 +89,9 @@ class DashScopeNativeBackend:
             items: Any = response if request.stream else _once(response)
             finish: str | None = None
             usage: Usage | None = None
-            request_id: str | None = None
             async with contextlib.aclosing(items):
                 async for item in items:
+                    started = True
                     self._check(item)
                     request_id = item.request_id or request_id
                     if item.usage:
@@ -112,6 +114,8 @@ class DashScopeNativeBackend:
         except Exception as exc:
             if (tls := tls_failure(exc, host)) is not None:
                 raise tls from None
+            if _is_network_error(exc) and started:
+                raise cut_off(exc, self._profile.base_url, request_id) from None
             if _is_network_error(exc):
                 raise NetworkError(
                     f"cannot reach {host} ({type(exc).__name__}: {exc})",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import ssl
+from urllib.parse import urlsplit
 
 from deepseek_cli.errors import (
     ApiError,
@@ -21,6 +22,7 @@ from deepseek_cli.errors import (
     RateLimitError,
     ServerError,
     TlsError,
+    TruncatedError,
 )
 
 _REGION_HINT = "DashScope keys only work in the region that issued them: check the profile's region"
@@ -93,6 +95,18 @@ def tls_failure(exc: BaseException, host: str) -> TlsError | None:
             )
         seen = seen.__cause__ or seen.__context__
     return None
+
+
+def cut_off(exc: BaseException, base_url: str, request_id: str | None) -> TruncatedError:
+    """The error for a connection that broke after the server had started answering."""
+    cause = exc.__cause__ or exc
+    detail = str(cause) or type(cause).__name__
+    return TruncatedError(
+        f"the answer was cut off: {urlsplit(base_url).netloc} closed the connection "
+        f"mid-stream ({detail})",
+        request_id=request_id,
+        hint="try again; the part shown is kept",
+    )
 
 
 def map_error(

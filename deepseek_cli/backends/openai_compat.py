@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from deepseek_cli.backends.backoff import parse_retry_after
-from deepseek_cli.backends.error_map import map_error, tls_failure
+from deepseek_cli.backends.error_map import cut_off, map_error, tls_failure
 from deepseek_cli.backends.inline_think import InlineThinkSplitter, split_whole
 from deepseek_cli.config.profiles import Profile, api_root
 from deepseek_cli.errors import ApiError, NetworkError, TimeoutExpired, TruncatedError
@@ -238,6 +238,10 @@ class OpenAICompatBackend:
                                     yield event
                     if choice.finish_reason:
                         finish = choice.finish_reason
+        except self._openai.APIConnectionError as exc:
+            # The server answered and then the connection broke: the answer was cut, the
+            # address is fine.
+            raise cut_off(exc, self._profile.base_url, request_id) from None
         finally:
             await stream.close()
         for event in inline.flush() if inline is not None else ():
