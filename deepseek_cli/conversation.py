@@ -26,6 +26,10 @@ class Reply:
     request_id: str | None = None
     first_token_at: float | None = None
     ended: float | None = None
+    served_model: str | None = None
+    # The usage is our estimate from the text that arrived: the server reported none (a cut
+    # stream, an interrupted answer), and zero tokens would be a lie.
+    usage_estimated: bool = False
 
     def add(self, event: Event) -> None:
         match event:
@@ -37,9 +41,10 @@ class Reply:
                 self.answer_parts.append(text)
             case Usage():
                 self.usage = event
-            case Finished(reason, request_id):
+            case Finished(reason, request_id, model):
                 self.finish_reason = reason
                 self.request_id = request_id or self.request_id
+                self.served_model = model or self.served_model
                 self.ended = time.monotonic()
 
     def _token(self) -> None:

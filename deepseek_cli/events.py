@@ -66,10 +66,11 @@ class Usage:
     input_tokens: int = 0
     cached_tokens: int = 0
     output_tokens: int = 0
-    reasoning_tokens: int = 0
+    # None: the server did not say (no ``completion_tokens_details``); unknown is not zero.
+    reasoning_tokens: int | None = None
     total_tokens: int = 0
 
-    def to_json(self) -> dict[str, int]:
+    def to_json(self) -> dict[str, int | None]:
         return {
             "input_tokens": self.input_tokens,
             "cached_tokens": self.cached_tokens,
@@ -83,6 +84,9 @@ class Usage:
 class Finished:
     finish_reason: str
     request_id: str | None = None
+    # The model the response names, which may differ from the one asked for (DeepSeek's
+    # /beta endpoints, an alias on a self-hosted server).
+    model: str | None = None
 
 
 Event = ThinkingDelta | AnswerDelta | Usage | Finished

@@ -14,7 +14,6 @@ import pytest
 from batch_helpers import wait_for
 from conftest import CANARY_DEEPSEEK
 from fakeserver import (
-    Reply,
     http_fixture,
     json_reply,
     native_stream,

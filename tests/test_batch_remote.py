@@ -621,6 +621,7 @@ def test_a_completion_reads_the_same_from_a_result_line_and_from_the_sdk():
         [Choice("ok", "hm", "stop"), Choice(None, "vllm", "length")],
         Usage(20, 4, 10, 3, 30),
         "chatcmpl-r1",
+        "deepseek-v4-pro",
     )
     assert read_completion(body) == expected
     assert read_completion(openai.types.chat.ChatCompletion.model_validate(body)) == expected

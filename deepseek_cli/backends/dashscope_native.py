@@ -8,8 +8,9 @@ through the module global the SDK reads from the environment at import. Streams 
 ``incremental_output`` (thinking requires it; cumulative output would repeat text) and usage
 is cumulative in every event, so the last one seen wins.
 
-The SDK's aiohttp request timeout is a per-read (idle) limit for streams; the connect limit
-is covered by the first-token deadline that ``backends.deadlines`` enforces around every attempt.
+The SDK's aiohttp request timeout is a per-read limit for streams, set long enough for the
+first token (``Timeouts.http_read``); the first-token, idle and total limits are enforced
+around every attempt by ``backends.deadlines``.
 """
 
 from __future__ import annotations
@@ -38,7 +39,11 @@ def usage_from_native(raw: Any) -> Usage:
         input_tokens=inp,
         cached_tokens=int(prompt_details.get("cached_tokens") or 0),
         output_tokens=out,
-        reasoning_tokens=int(details.get("reasoning_tokens") or 0),
+        reasoning_tokens=(
+            int(details["reasoning_tokens"])
+            if isinstance(details.get("reasoning_tokens"), int | float)
+            else None
+        ),
         total_tokens=int(raw.get("total_tokens") or inp + out),
     )
 
@@ -83,7 +88,7 @@ class DashScopeNativeBackend:
                 api_key=self._api_key,
                 base_address=self._profile.base_url,
                 stream=request.stream,
-                request_timeout=self._profile.timeouts.idle,
+                request_timeout=self._profile.timeouts.http_read,
                 **kwargs,
             )
             items: Any = response if request.stream else _once(response)

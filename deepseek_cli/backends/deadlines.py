@@ -1,10 +1,12 @@
-"""The first-token and total deadlines of one attempt, enforced on the events themselves.
+"""The first-token, idle and total deadlines of one attempt, enforced on the events themselves.
 
-Three deadlines, because keep-alive comments must not keep a request alive forever: the
-connect and idle limits live in the HTTP client (a keep-alive re-arms the idle timer), while
-the first-token and total deadlines are enforced here, so a server that only sends
-``: keep-alive`` still fails at the first-token deadline. Shared by ``chat`` (one request with
-retries) and ``batch`` (many attempts, each its own task).
+Until the first token only the connect and first-token deadlines apply: a CPU server (llama.cpp
+on 2 cores) sends its headers at once and then nothing while it reads a long prompt, and a
+queueing provider sends only ``: keep-alive`` comments. The HTTP client's read limit is
+therefore at least the first-token deadline (``Timeouts.http_read``), and the idle limit (no
+event for that long once tokens flow) and the total deadline are enforced here, so a server
+that only sends keep-alives still fails at the first-token deadline. Shared by ``chat`` (one
+request with retries) and ``batch`` (many attempts, each its own task).
 """
 
 from __future__ import annotations
@@ -22,16 +24,21 @@ from deepseek_cli.events import AnswerDelta, ChatRequest, Event, ThinkingDelta
 async def attempt_stream(
     backend: Backend, request: ChatRequest, params: dict[str, Any], timeouts: Timeouts
 ) -> AsyncGenerator[Event, None]:
-    """One attempt, failing with :class:`TimeoutExpired` at the first-token or total deadline."""
+    """One attempt, failing with :class:`TimeoutExpired` at the first-token, idle or total
+    deadline."""
     loop = asyncio.get_running_loop()
     start = loop.time()
     total_at = start + timeouts.total
-    first_at = start + min(timeouts.first_token, timeouts.total)
+    first_at = start + timeouts.first_wait
     got_token = False
     events = backend.stream(request, params)
     try:
         while True:
-            deadline = total_at if got_token else first_at
+            if got_token:
+                idle_at = loop.time() + timeouts.idle
+                deadline = min(total_at, idle_at)
+            else:
+                deadline = first_at
             try:
                 # The timeout covers only the wait for the next event, not our consumer's work.
                 async with asyncio.timeout_at(deadline):
@@ -39,15 +46,29 @@ async def attempt_stream(
             except StopAsyncIteration:
                 return
             except TimeoutError:
-                which = "total" if got_token else "first-token"
-                limit = timeouts.total if got_token else min(timeouts.first_token, timeouts.total)
-                raise TimeoutExpired(
-                    f"no {'end of answer' if got_token else 'first token'} within {limit:g} s "
-                    f"({which} deadline)",
-                    hint="raise --timeout, or try again later",
-                ) from None
+                idle = got_token and deadline < total_at
+                raise _expired(timeouts, got_token, idle=idle) from None
             if not got_token and isinstance(event, ThinkingDelta | AnswerDelta):
                 got_token = True
             yield event
     finally:
         await events.aclose()
+
+
+def _expired(timeouts: Timeouts, got_token: bool, *, idle: bool) -> TimeoutExpired:
+    """The error naming the deadline that fired, and the setting that raises it."""
+    if idle:
+        return TimeoutExpired(
+            f"the answer stopped: nothing for {timeouts.idle:g} s (idle deadline)",
+            hint="raise idle_timeout in the profile, or try again later",
+        )
+    if got_token:
+        return TimeoutExpired(
+            f"no end of answer within {timeouts.total:g} s (total deadline)",
+            hint="raise --timeout, or try again later",
+        )
+    return TimeoutExpired(
+        f"no first token within {timeouts.first_wait:g} s (first-token deadline)",
+        hint="a long prompt on a slow server takes a while: raise --timeout "
+        "(or first_token_timeout in the profile), or try again later",
+    )

@@ -69,9 +69,15 @@ def usage_from_openai(raw: Any) -> Usage:
     if cached is None:
         cached = _field(raw, "prompt_cache_hit_tokens")
     completion = _field(raw, "completion_tokens") or 0
-    reasoning = _field(_field(raw, "completion_tokens_details"), "reasoning_tokens") or 0
+    reasoning = _field(_field(raw, "completion_tokens_details"), "reasoning_tokens")
     total = _field(raw, "total_tokens") or prompt + completion
-    return Usage(int(prompt), int(cached or 0), int(completion), int(reasoning), int(total))
+    return Usage(
+        int(prompt),
+        int(cached or 0),
+        int(completion),
+        int(reasoning) if isinstance(reasoning, int | float) else None,
+        int(total),
+    )
 
 
 def reasoning_text(message: Any) -> str | None:
@@ -94,6 +100,7 @@ class Completion:
     choices: list[Choice]
     usage: Usage | None
     id: str | None
+    model: str | None = None
 
 
 def read_completion(body: Any) -> Completion:
@@ -117,6 +124,7 @@ def read_completion(body: Any) -> Completion:
         choices,
         usage_from_openai(usage) if usage is not None else None,
         _text(_field(body, "id")),
+        _text(_field(body, "model")) or None,
     )
 
 
@@ -149,7 +157,7 @@ class OpenAICompatBackend:
                     base_url=base_url,
                     max_retries=0,
                     timeout=self._openai.Timeout(
-                        t.total, connect=t.connect, read=t.idle, write=t.idle
+                        t.total, connect=t.connect, read=t.http_read, write=t.idle
                     ),
                     http_client=self._http_client,
                 )
@@ -208,6 +216,7 @@ class OpenAICompatBackend:
         finish: str | None = None
         usage: Usage | None = None
         inline = InlineThinkSplitter() if self._inline_thinking else None
+        served: str | None = None
         try:
             async for chunk in stream:
                 extra = chunk.model_extra or {}
@@ -222,6 +231,7 @@ class OpenAICompatBackend:
                     )
                 if request_id is None and chunk.id:
                     request_id = chunk.id.removeprefix("chatcmpl-")
+                served = served or chunk.model or None
                 if chunk.usage is not None:
                     usage = usage_from_openai(chunk.usage)
                 for choice in chunk.choices or ():
@@ -234,23 +244,29 @@ class OpenAICompatBackend:
                             if inline is None:
                                 yield AnswerDelta(delta.content)
                             else:
-                                for event in inline.feed(delta.content):
-                                    yield event
+                                for piece in inline.feed(delta.content):
+                                    yield piece
                     if choice.finish_reason:
                         finish = choice.finish_reason
+        except self._openai.APITimeoutError:
+            raise  # a subclass of APIConnectionError, but a deadline: mapped as one
         except self._openai.APIConnectionError as exc:
             # The server answered and then the connection broke: the answer was cut, the
             # address is fine.
             raise cut_off(exc, self._profile.base_url, request_id) from None
         finally:
             await stream.close()
-        for event in inline.flush() if inline is not None else ():
-            yield event
-        for event in self._ending(finish, usage, request_id):
+        for rest in inline.flush() if inline is not None else ():
+            yield rest
+        for event in self._ending(finish, usage, request_id, served):
             yield event
 
     def _ending(
-        self, finish: str | None, usage: Usage | None, request_id: str | None
+        self,
+        finish: str | None,
+        usage: Usage | None,
+        request_id: str | None,
+        model: str | None = None,
     ) -> list[Event]:
         if finish is None:
             raise TruncatedError(
@@ -265,7 +281,7 @@ class OpenAICompatBackend:
                 request_id=request_id,
             )
         events: list[Event] = [usage] if usage is not None else []
-        events.append(Finished(finish, request_id))
+        events.append(Finished(finish, request_id, model))
         return events
 
     async def _chat_once(
@@ -292,7 +308,7 @@ class OpenAICompatBackend:
             if answer:
                 yield AnswerDelta(answer)
             finish = choice.finish_reason or finish
-        for event in self._ending(finish, completion.usage, request_id or None):
+        for event in self._ending(finish, completion.usage, request_id or None, completion.model):
             yield event
 
     async def _fim(
@@ -315,7 +331,7 @@ class OpenAICompatBackend:
             finish = choice.finish_reason or finish
         usage = usage_from_openai(completion.usage) if completion.usage else None
         request_id = raw.headers.get("x-request-id") or completion.id
-        for event in self._ending(finish, usage, request_id):
+        for event in self._ending(finish, usage, request_id, _text(completion.model) or None):
             yield event
 
     # -- errors

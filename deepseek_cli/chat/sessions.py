@@ -39,7 +39,7 @@ class Turn:
     profile: str = ""
     model: str = ""
     status: TurnStatus = "ok"
-    usage: dict[str, int] | None = None
+    usage: dict[str, int | None] | None = None
     cost: dict[str, Any] | None = None
     request_id: str | None = None
     ts: str = field(default_factory=utc_iso)

@@ -270,7 +270,7 @@ def _usage(repl: Repl, args: str) -> None:
     spend = Spend()
     for turn in repl.session.turns:
         for key in totals:
-            totals[key] += (turn.usage or {}).get(key, 0)
+            totals[key] += (turn.usage or {}).get(key) or 0
         spend.add(Cost(turn.cost["amount"], turn.cost["currency"]) if turn.cost else None)
     say.write_line(
         "plain",

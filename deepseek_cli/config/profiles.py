@@ -67,6 +67,19 @@ class Timeouts:
     # with longer defaults of its own (batch has some).
     chosen: frozenset[Literal["total", "first_token"]] = frozenset()
 
+    @property
+    def first_wait(self) -> float:
+        """How long to wait for the first token: the first-token deadline, within the total."""
+        return min(self.first_token, self.total)
+
+    @property
+    def http_read(self) -> float:
+        """The HTTP client's per-read limit. A CPU server sends its headers at once and then
+        nothing until the prompt is processed, so until the first token only the first-token
+        deadline may apply: the client waits at least that long, and the idle limit between
+        tokens is enforced on the events (``backends.deadlines``)."""
+        return max(self.idle, self.first_wait)
+
     def for_batch(self) -> Timeouts:
         """These deadlines with batch run's longer defaults where nothing was chosen."""
         if "total" in self.chosen:

@@ -25,9 +25,9 @@ if TYPE_CHECKING:
     from deepseek_cli.config.profiles import Profile
     from deepseek_cli.conversation import Reply
 
-SCHEMA_VERSION = 1
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS calls (
+SCHEMA_VERSION = 2
+_TABLE = """
+CREATE TABLE IF NOT EXISTS {name} (
     id INTEGER PRIMARY KEY,
     ts TEXT NOT NULL,
     command TEXT NOT NULL,
@@ -38,7 +38,7 @@ CREATE TABLE IF NOT EXISTS calls (
     input_tokens INTEGER NOT NULL DEFAULT 0,
     cached_tokens INTEGER NOT NULL DEFAULT 0,
     output_tokens INTEGER NOT NULL DEFAULT 0,
-    reasoning_tokens INTEGER NOT NULL DEFAULT 0,
+    reasoning_tokens INTEGER,
     cost REAL,
     currency TEXT,
     latency_ms INTEGER,
@@ -48,10 +48,18 @@ CREATE TABLE IF NOT EXISTS calls (
     attempts INTEGER,
     batch_id TEXT,
     prompt TEXT,
-    answer TEXT
-);
-CREATE INDEX IF NOT EXISTS calls_ts ON calls(ts);
-"""
+    answer TEXT,
+    served_model TEXT,
+    usage_estimated INTEGER NOT NULL DEFAULT 0
+)"""
+_INDEX = "CREATE INDEX IF NOT EXISTS calls_ts ON calls(ts)"
+# Version 1 had no served_model/usage_estimated and stored an unknown reasoning count as 0;
+# its columns are copied as they are (a 0 there may have meant unknown: it cannot be told).
+_V1_COLUMNS = (
+    "id, ts, command, profile, provider, region, model, input_tokens, cached_tokens, "
+    "output_tokens, reasoning_tokens, cost, currency, latency_ms, ttft_ms, outcome, "
+    "request_id, attempts, batch_id, prompt, answer"
+)
 
 
 @dataclass(frozen=True)
@@ -65,7 +73,7 @@ class LedgerRow:
     input_tokens: int = 0
     cached_tokens: int = 0
     output_tokens: int = 0
-    reasoning_tokens: int = 0
+    reasoning_tokens: int | None = None
     cost: float | None = None
     currency: str | None = None
     latency_ms: int | None = None
@@ -75,6 +83,8 @@ class LedgerRow:
     batch_id: str | None = None
     prompt: str | None = None
     answer: str | None = None
+    served_model: str | None = None
+    usage_estimated: bool = False
     ts: str = ""
 
 
@@ -130,7 +140,7 @@ class CallSite:
             input_tokens=usage.input_tokens if usage else 0,
             cached_tokens=usage.cached_tokens if usage else 0,
             output_tokens=usage.output_tokens if usage else 0,
-            reasoning_tokens=usage.reasoning_tokens if usage else 0,
+            reasoning_tokens=usage.reasoning_tokens if usage else None,
             cost=cost.amount if cost else None,
             currency=cost.currency if cost else None,
             latency_ms=reply.latency_ms if timed else None,
@@ -140,6 +150,8 @@ class CallSite:
             batch_id=batch_id or self.batch_id,
             prompt=prompt if log else None,
             answer=(reply.answer or None) if log else None,
+            served_model=reply.served_model,
+            usage_estimated=reply.usage_estimated,
             ts=ts,
         )
 
@@ -170,16 +182,32 @@ def connect(path: Path) -> sqlite3.Connection:
             time.sleep(0.02)
     conn.execute("PRAGMA synchronous = NORMAL")
     if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in filter(None, (s.strip() for s in _SCHEMA.split(";"))):
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        _migrate(conn)
     return conn
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Create the table, or rebuild a version-1 table (SQLite cannot drop a NOT NULL)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        # Another process may have migrated while this one waited for the lock.
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version < SCHEMA_VERSION:
+            old = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'calls'").fetchone()
+            if old is not None and version == 1:
+                conn.execute(_TABLE.format(name="calls_v2"))
+                conn.execute(
+                    f"INSERT INTO calls_v2 ({_V1_COLUMNS}) SELECT {_V1_COLUMNS} FROM calls"
+                )
+                conn.execute("DROP TABLE calls")
+                conn.execute("ALTER TABLE calls_v2 RENAME TO calls")
+            conn.execute(_TABLE.format(name="calls"))
+            conn.execute(_INDEX)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 _COLUMNS = [f for f in LedgerRow.__dataclass_fields__ if f != "ts"]
