@@ -25,6 +25,7 @@ PREFIX = "prompt for "
 OUTPUT_FIELDS = {
     "id",
     "model",
+    "served_model",
     "answer",
     "reasoning",
     "finish_reason",

@@ -76,6 +76,7 @@ def test_json_envelope(cli):
         "profile",
         "provider",
         "model",
+        "served_model",
         "answer",
         "reasoning",
         "finish_reason",

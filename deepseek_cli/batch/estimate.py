@@ -20,8 +20,8 @@ from deepseek_cli.batch.input.grammar import RequestLine
 from deepseek_cli.batch.input.scan import MAX_LINE_BYTES, iter_lines, scan
 from deepseek_cli.batch.input.source import InputSource
 from deepseek_cli.batch.planner import Planner
-from deepseek_cli.batch.tokens import prompt_tokens
 from deepseek_cli.catalog.pricing import Spend, cost_of
+from deepseek_cli.catalog.tokens import prompt_tokens
 from deepseek_cli.config.settings import RequestFlags, load
 from deepseek_cli.errors import InputDataError, UsageError
 from deepseek_cli.events import Usage

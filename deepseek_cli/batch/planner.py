@@ -18,9 +18,9 @@ from typing import Any
 
 from deepseek_cli.backends.params import plan_request
 from deepseek_cli.batch.input.grammar import RequestLine
-from deepseek_cli.batch.tokens import prompt_tokens
 from deepseek_cli.catalog.models import ModelInfo, Price, load_catalog
 from deepseek_cli.catalog.pricing import Cost, cost_of, price_at
+from deepseek_cli.catalog.tokens import prompt_tokens
 from deepseek_cli.config.profiles import REQUEST_DEFAULT_KEYS
 from deepseek_cli.config.settings import Settings, parse_extra
 from deepseek_cli.events import ChatRequest, Message, Usage

@@ -69,6 +69,7 @@ def _native_success(
     return {
         "id": item_id,
         "model": model,
+        "served_model": reply.served_model,
         "answer": reply.answer,
         "reasoning": reply.thinking or None,
         "finish_reason": reply.finish_reason,
@@ -144,7 +145,8 @@ def _openai_success(item_id: str, model: str, reply: Reply) -> dict[str, Any]:
                 "id": f"chatcmpl-{request_id or uuid.uuid4()}",
                 "object": "chat.completion",
                 "created": int(time.time()),
-                "model": model,
+                # As a provider's Batch output does: the model that answered.
+                "model": reply.served_model or model,
                 "choices": [{"index": 0, "message": message, "finish_reason": reply.finish_reason}],
                 "usage": _openai_usage(reply.usage),
             },

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -18,11 +19,12 @@ from typing import Any, Literal
 from deepseek_cli.backends import make_backend
 from deepseek_cli.backends.params import Plan, plan_request
 from deepseek_cli.catalog.pricing import Cost, cost_of, price_at
+from deepseek_cli.catalog.tokens import estimated_usage
 from deepseek_cli.chat.retries import RetryingCall, RetryPolicy
 from deepseek_cli.config.settings import Settings
 from deepseek_cli.conversation import Reply
 from deepseek_cli.errors import ApiError, Terminated
-from deepseek_cli.events import ChatRequest
+from deepseek_cli.events import ChatRequest, Message
 from deepseek_cli.ledger import store as ledger
 from deepseek_cli.render import stderr as say
 from deepseek_cli.render.renderer import Renderer
@@ -69,17 +71,25 @@ def reply_cost(settings: Settings, reply: Reply, factor: float = 1.0) -> Cost | 
 
 
 def record_usage(
-    settings: Settings, command: str, outcome: Outcome, *, prompt: str | None = None
+    settings: Settings,
+    command: str,
+    outcome: Outcome,
+    messages: tuple[Message, ...],
+    *,
+    prompt: str | None = None,
 ) -> None:
-    """Append the ledger row; a ledger failure warns and never fails the user's answer."""
+    """Append the ledger row; a ledger failure warns and never fails the user's answer.
+
+    Text that arrived without a usage report (a cut stream, Ctrl-C) was generated and is
+    billed: the row gets an estimate, marked as one, rather than zero tokens."""
+    reply, cost = outcome.reply, outcome.cost
+    if reply.usage is None and outcome.attempts and (reply.answer or reply.thinking):
+        usage = estimated_usage(messages, reply.thinking, reply.answer)
+        reply = dataclasses.replace(reply, usage=usage, usage_estimated=True)
+        cost = reply_cost(settings, reply)
     site = ledger.CallSite.of(command, settings.profile, settings.log_prompts)
     row = site.row(
-        settings.profile.model,
-        outcome.ledger_outcome,
-        outcome.reply,
-        outcome.cost,
-        outcome.attempts,
-        prompt=prompt,
+        settings.profile.model, outcome.ledger_outcome, reply, cost, outcome.attempts, prompt=prompt
     )
     try:
         ledger.record(settings.ledger_path, row)
@@ -159,17 +169,17 @@ def run_turn(
         asyncio.run(_execute(settings, request, plan.params, renderer, reply, box, policy))
     except ApiError as exc:
         renderer.close(reply, complete=False)
-        record_usage(settings, command, outcome("failed", exc), prompt=prompt)
+        record_usage(settings, command, outcome("failed", exc), request.messages, prompt=prompt)
         raise
     except OutputClosed:
         result = outcome("output_closed")
-        record_usage(settings, command, result, prompt=prompt)
+        record_usage(settings, command, result, request.messages, prompt=prompt)
         return result
     except (KeyboardInterrupt, Terminated):
         renderer.close(reply, complete=False, interrupted=True)
-        record_usage(settings, command, outcome("interrupted"), prompt=prompt)
+        record_usage(settings, command, outcome("interrupted"), request.messages, prompt=prompt)
         raise
     result = outcome("ok")
     renderer.close(reply, complete=True)
-    record_usage(settings, command, result, prompt=prompt)
+    record_usage(settings, command, result, request.messages, prompt=prompt)
     return result

@@ -124,6 +124,7 @@ def answer_json(settings: Settings, outcome: Outcome) -> dict[str, Any]:
         "profile": settings.profile.name,
         "provider": settings.profile.provider,
         "model": settings.profile.model,
+        "served_model": reply.served_model,
         "answer": reply.answer,
         "reasoning": reply.thinking or None,
         "finish_reason": reply.finish_reason,

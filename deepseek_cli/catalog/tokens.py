@@ -1,4 +1,5 @@
-"""Token estimates without a tokenizer, for the TPM limit and ``batch estimate``.
+"""Token estimates without a tokenizer, for the TPM limit, ``batch estimate`` and the ledger row
+of a reply whose usage the server never reported.
 
 Why an estimate and not a tokenizer: the models' tokenizers are not shipped with the SDKs, and
 ``cl100k`` (the cookbook's choice) is the wrong vocabulary for Qwen and DeepSeek. DeepSeek
@@ -13,7 +14,7 @@ import math
 import re
 from collections.abc import Iterable
 
-from deepseek_cli.events import Message
+from deepseek_cli.events import Message, Usage
 
 ASCII_RATE = 0.3
 CJK_RATE = 0.6
@@ -41,3 +42,12 @@ def prompt_tokens(messages: Iterable[Message]) -> int:
     for message in messages:
         total += text_tokens(message.content) + PER_MESSAGE
     return math.ceil(total)
+
+
+def estimated_usage(messages: Iterable[Message], thinking: str, answer: str) -> Usage:
+    """The usage of a reply the server never reported (a cut stream, an interrupted answer),
+    estimated from the prompt and the text that arrived: those tokens were generated."""
+    reasoning = math.ceil(text_tokens(thinking))
+    output = reasoning + math.ceil(text_tokens(answer))
+    prompt = prompt_tokens(messages)
+    return Usage(prompt, 0, output, reasoning, prompt + output)
