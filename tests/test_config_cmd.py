@@ -54,6 +54,30 @@ def test_show_redacts_the_key_and_names_its_source(cli):
     # the conftest teardown also checks that no 12-character piece of a key appears anywhere
 
 
+def test_show_gives_the_deadlines_in_seconds_and_minutes_and_batch_runs_own(cli):
+    out = cli.run("config", "show").stdout
+    assert (
+        "timeouts      connect 10 s, idle 120 s (2 min), first token 600 s (10 min), "
+        "total 600 s (10 min); batch run: first token 660 s (11 min), total 1800 s (30 min)\n"
+    ) in out
+    cli.write_config('[profiles.t]\nprovider = "deepseek"\ntimeout = 90\n')
+    out = cli.run("config", "show", "-p", "t").stdout
+    # A chosen total holds in batch run too: no second line of deadlines.
+    assert (
+        "timeouts      connect 10 s, idle 120 s (2 min), first token 90 s (1.5 min), "
+        "total 90 s (1.5 min)\n"
+    ) in out
+
+
+@pytest.mark.parametrize(
+    ("command", "default"), [(["ask"], "600"), (["chat"], "600"), (["batch", "run"], "1800")]
+)
+def test_help_gives_one_timeout_default(cli, command, default):
+    text = " ".join(cli.run(*command, "--help").stdout.split())
+    assert f"Total time limit per attempt (default: the profile's timeout, else {default})." in text
+    assert text.count("defaults to") == 0 and text.count("(default 600)") == 0
+
+
 def test_show_json(cli):
     data = json.loads(cli.run("config", "show", "-p", "dsc", "--json").stdout)
     assert data["profile"] == "dsc" and data["selected_by"] == "-p/--profile"

@@ -50,8 +50,6 @@ from deepseek_cli.errors import (
 from deepseek_cli.render import stderr as say
 from deepseek_cli.render.progress import make_progress, print_summary
 
-BATCH_TOTAL_TIMEOUT = 1800.0  # per attempt: long thinking answers; ask keeps 600 s
-BATCH_FIRST_TOKEN_TIMEOUT = 660.0  # DeepSeek drops requests still queued after 10 minutes
 DEFAULT_CONCURRENCY = 8
 DEFAULT_MAX_ATTEMPTS = 6
 
@@ -86,12 +84,7 @@ class RunOptions:
 
 def batch_timeouts(settings: Settings) -> Timeouts:
     """The profile's deadlines, with batch's longer defaults where nothing was configured."""
-    timeouts = settings.profile.timeouts
-    if "total" not in timeouts.chosen:
-        timeouts = dataclasses.replace(timeouts, total=BATCH_TOTAL_TIMEOUT)
-        if "first_token" not in timeouts.chosen:
-            timeouts = dataclasses.replace(timeouts, first_token=BATCH_FIRST_TOKEN_TIMEOUT)
-    return timeouts
+    return settings.profile.timeouts.for_batch()
 
 
 def run(flags: RequestFlags, options: RunOptions) -> None:

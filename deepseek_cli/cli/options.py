@@ -194,6 +194,14 @@ class _Closing(OptionGroup):
 _request = functools.partial(option, panel=REQUEST_PANEL)
 
 
+def _timeout_option(default: float) -> Any:
+    return _request(
+        "--timeout SECONDS",
+        f"Total time limit per attempt (default: the profile's timeout, else {default:g}).",
+        min=0.1,
+    )
+
+
 class _RequestOptions(OptionGroup):
     """The request options in ``--help`` order, named after the ``RequestFlags`` fields they
     fill (``--think`` fills ``thinking``). A declaration only: commands get a RequestFlags."""
@@ -251,29 +259,33 @@ class _RequestOptions(OptionGroup):
             "Raw request body field; VALUE is parsed as JSON when it parses. Repeatable.",
         ),
     ] = None
-    timeout: Annotated[
-        float | None,
-        _request("--timeout SECONDS", "Total time limit per attempt (default 600).", min=0.1),
-    ] = None
+    timeout: Annotated[float | None, _timeout_option(600)] = None
 
 
 _REQUEST_OPTIONS = _RequestOptions.parameters()
 _CLOSING = _Closing.parameters()
 
 
-def request_options(*, without: Collection[str] = ()) -> Callable[[Command[R]], Command[R]]:
+def request_options(
+    *, without: Collection[str] = (), timeout_default: float | None = None
+) -> Callable[[Command[R]], Command[R]]:
     """Give a command the request options, ``--config`` and ``--debug``; it gets a
     ``RequestFlags`` instead.
 
     The command declares a ``flags: RequestFlags`` parameter (keyword-only, after options
     with defaults) where the request options belong in its ``--help``; ``--config`` and
     ``--debug`` close the list, as on every command. ``without`` names request options the
-    command does not take. Goes under ``@guarded``, which reads ``debug``.
+    command does not take; ``timeout_default`` is the command's own default for ``--timeout``
+    when it is not the usual one (``--help`` must show the default that applies). Goes under
+    ``@guarded``, which reads ``debug``.
     """
     unknown = set(without) - {p.name for p in _REQUEST_OPTIONS}
     if unknown:
         raise ValueError(f"not request options: {sorted(unknown)}")
     taken = [p for p in _REQUEST_OPTIONS if p.name not in without]
+    if timeout_default is not None:
+        timeout = Annotated[float | None, _timeout_option(timeout_default)]
+        taken = [p.replace(annotation=timeout) if p.name == "timeout" else p for p in taken]
     return grouped("flags", taken, _request_flags, closing=_CLOSING)
 
 

@@ -8,6 +8,7 @@ filesystem.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -65,6 +66,17 @@ class Timeouts:
     # The deadlines the user chose (config or --timeout), which a command must not replace
     # with longer defaults of its own (batch has some).
     chosen: frozenset[Literal["total", "first_token"]] = frozenset()
+
+    def for_batch(self) -> Timeouts:
+        """These deadlines with batch run's longer defaults where nothing was chosen."""
+        if "total" in self.chosen:
+            return self
+        first = self.first_token if "first_token" in self.chosen else BATCH_FIRST_TOKEN_TIMEOUT
+        return dataclasses.replace(self, total=BATCH_TOTAL_TIMEOUT, first_token=first)
+
+
+BATCH_TOTAL_TIMEOUT = 1800.0  # per attempt: long thinking answers; ask keeps 600 s
+BATCH_FIRST_TOKEN_TIMEOUT = 660.0  # DeepSeek drops requests still queued after 10 minutes
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from deepseek_cli.config.profiles import (
     BUILTIN_PROFILES,
     DEFAULT_PROFILE,
     Profile,
+    Timeouts,
     profile_names,
     resolve_profile,
 )
@@ -165,15 +166,7 @@ def profile_fields(
         fields.append(("extra_body", value_text(profile.extra_body)))
     for name, value in profile.batch_defaults.items():
         fields.append((name, str(value)))
-    t = profile.timeouts
-    fields += [
-        ("currency", profile.currency),
-        (
-            "timeouts",
-            f"connect {t.connect:g} s, idle {t.idle:g} s, first token {t.first_token:g} s, "
-            f"total {t.total:g} s",
-        ),
-    ]
+    fields += [("currency", profile.currency), ("timeouts", timeouts_text(profile.timeouts))]
     state = (
         "missing: built-in profiles only"
         if not config.exists
@@ -181,6 +174,30 @@ def profile_fields(
     )
     fields += [("config file", f"{config.path} ({state})"), ("usage ledger", str(ledger))]
     return fields
+
+
+def timeouts_text(t: Timeouts) -> str:
+    """The deadlines of one attempt, and batch run's where they differ."""
+    text = (
+        f"connect {seconds_text(t.connect)}, idle {seconds_text(t.idle)}, "
+        f"first token {seconds_text(t.first_token)}, total {seconds_text(t.total)}"
+    )
+    batch = t.for_batch()
+    if batch != t:
+        text += (
+            f"; batch run: first token {seconds_text(batch.first_token)}, "
+            f"total {seconds_text(batch.total)}"
+        )
+    return text
+
+
+def seconds_text(seconds: float) -> str:
+    """``600 s (10 min)``: the number the config takes, and how long that is."""
+    text = f"{seconds:g} s"
+    if seconds >= 60:
+        minutes = seconds / 60
+        text += f" ({minutes:.1f}".rstrip("0").rstrip(".") + " min)"
+    return text
 
 
 def value_text(value: Any) -> str:

@@ -37,8 +37,8 @@ Examples:
   deepseek batch run in.jsonl -o out.jsonl        # again: resumes, skips done ids
 
 \b
-In batch, --timeout (per attempt) defaults to 1800 s. Ctrl-C or SIGTERM stops
-sending, lets requests in flight finish (--grace), and can be resumed.
+Ctrl-C or SIGTERM stops sending, lets requests in flight finish (--grace), and
+can be resumed.
 
 \b
 Exit: 0 all done, 4 some items failed (see the errors file), 65 invalid input
