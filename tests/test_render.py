@@ -136,7 +136,8 @@ def test_thinking_only_and_answer_only_streams():
 
 
 def test_hidden_thinking_shows_one_summary_line():
-    ticks = iter([0.0] + [2.5] * 1000)
+    # Created at 0.0, first thinking at 1.0, the answer at 3.5: thought for 2.5 s.
+    ticks = iter([0.0, 1.0] + [3.5] * 1000)
     got = stream(["a\n", "b\n", "c"], ["Answer."], show=False, clock=lambda: next(ticks))
     out = console()
     out.print(thought_summary(3, 2.5))
@@ -285,6 +286,21 @@ def test_pty_hide_thinking_shows_a_one_line_summary(cli):
     assert re.match(r"✻ thought for \d+ tokens, \d+\.\d s", got[0])
     assert got[1] == "Answer."
     assert not any("Thinking" in line for line in got)
+
+
+def test_pty_thinking_time_fits_in_the_request_time(cli):
+    # The summary once counted from before the SDK was imported, which can be longer than
+    # the whole request the usage line times: "thought for 12 tokens, 1.9 s" then "1.56 s".
+    cli.server.enqueue(
+        openai_stream(answer=["Answer."], thinking=[f"step {i} " for i in range(12)], delay=0.02)
+    )
+    _, term = run_in_pty(cli, ["ask", "--hide-thinking", "hi"])
+    screen = "\n".join(term.lines())
+    thought = re.search(r"thought for 12 tokens, (\d+\.\d) s", screen)
+    total = re.search(r"· (\d+\.\d\d) s ·", screen)
+    assert thought and total, screen
+    # Both are rounded for display (to 0.1 s and 0.01 s): allow that much, no more.
+    assert float(thought.group(1)) <= float(total.group(1)) + 0.05, screen
 
 
 def test_pty_non_thinking_model_renders_markdown_without_a_panel(cli):
