@@ -145,13 +145,37 @@ def test_init_writes_a_private_commented_config(cli, tmp_path, umask0):
     result = cli.run("config", "init", env={"DEEPSEEK_CLI_HOME": str(home)})
     assert result.code == 0, result.stderr
     path = home / "config.toml"
-    assert result.stdout == f"{path}\n"
+    assert result.stdout == (
+        f"wrote {path}: a commented starting config, default profile intl\n"
+        'next: DASHSCOPE_API_KEY is set, then: deepseek ask "hello"\n'
+        "check the setup: deepseek config doctor; change a setting: deepseek config set\n"
+    )
+    assert sorted(p.name for p in home.iterdir()) == ["config.toml"]  # no lock file beside it
     assert mode(path) == 0o600 and mode(home) == 0o700
     text = path.read_text()
     assert text.count("\n#") > 20 and 'default_profile = "intl"' in text
     data = tomllib.loads(text)
     validate_config(data)
     assert data == {"default_profile": "intl"}
+
+
+@pytest.mark.parametrize(
+    ("profile", "step"),
+    [
+        ("cn", "export DASHSCOPE_API_KEY=... (a key from Beijing (cn))"),
+        ("deepseek", "export DEEPSEEK_API_KEY=..."),
+        ("local", "start the server at http://127.0.0.1:8000/v1"),
+    ],
+)
+def test_init_says_what_to_do_next(cli, tmp_path, profile, step):
+    env = {
+        "DEEPSEEK_CLI_HOME": str(tmp_path / "h"),
+        "DASHSCOPE_API_KEY": "",
+        "DEEPSEEK_API_KEY": "",
+    }
+    result = cli.run("config", "init", "--default-profile", profile, env=env)
+    assert result.code == 0, result.stderr
+    assert result.stdout.splitlines()[1] == f'next: {step}, then: deepseek ask "hello"'
 
 
 def test_init_refuses_to_overwrite_without_force(cli):
@@ -346,6 +370,8 @@ def test_concurrent_sets_lose_no_update(cli):
     assert {f"{name}.max_tokens": t.get("max_tokens") for name, t in profiles.items()} == {
         field: 100 + i for i, field in enumerate(fields)
     }
+    # The lock is on the directory: nothing is left beside the config.
+    assert sorted(p.name for p in cli.home.iterdir() if p.name.startswith(".")) == []
 
 
 # --- doctor --------------------------------------------------------------------------------

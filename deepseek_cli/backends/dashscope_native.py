@@ -26,7 +26,6 @@ from deepseek_cli.config.profiles import Profile
 from deepseek_cli.errors import ApiError, NetworkError, ServerError, TruncatedError
 from deepseek_cli.events import AnswerDelta, ChatRequest, Event, Finished, ThinkingDelta, Usage
 
-
 # Where the SDK sends a chat request, below the base address.
 _GENERATION_PATH = "/services/aigc/text-generation/generation"
 

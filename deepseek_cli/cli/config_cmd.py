@@ -201,7 +201,7 @@ def init(
     debug: DebugOpt = False,
 ) -> None:
     """Write a commented starting config.toml (0600, atomically); never overwrites silently."""
-    from deepseek_cli.config.edit import init_config
+    from deepseek_cli.config.edit import init_config, init_report
     from deepseek_cli.render import stderr as say
     from deepseek_cli.render.stdout import emit
 
@@ -209,7 +209,7 @@ def init(
     backup = init_config(file, default_profile=default_profile, force=force)
     if backup is not None:
         say.notice(f"the previous file is saved as {backup}")
-    emit(f"{file}\n")
+    emit(init_report(file, default_profile, os.environ))
 
 
 def complete_settings(incomplete: str) -> list[str]:
