@@ -26,6 +26,7 @@ from deepseek_cli.conversation import Reply, build_messages
 from deepseek_cli.errors import CliError, ExitCode, error_line
 from deepseek_cli.render import stderr as say
 from deepseek_cli.render.renderer import Renderer
+from deepseek_cli.render.terminal import stderr_columns
 from deepseek_cli.render.usage_line import usage_line
 
 
@@ -188,7 +189,7 @@ class Repl:
         )
         self.save()
         if self.interactive:
-            say.dim(usage_line(reply, cost))
+            say.dim(usage_line(reply, cost, stderr_columns()))
 
     def _failed(self, exc: CliError, prompt: str) -> None:
         say.error(error_line(exc))
