@@ -131,6 +131,9 @@ class Repl:
             if command is None:
                 say.warning(f"unknown command /{name}; /help lists them")
                 return
+            if args.strip() and not command.args and command.name not in ("exit", "help"):
+                say.warning(f"/{command.name} takes no argument; nothing done")
+                return
             command.run(self, args.strip())
             return
         self.send(line.rstrip("\n"))
