@@ -261,6 +261,35 @@ def test_set_types_new_tables_and_unset(cli):
     assert body["thinking"] == {"type": "disabled"} and body["top_k"] == 20
 
 
+def test_set_with_p_sets_a_field_of_that_profile(cli):
+    path = cli.write_config(COMMENTED.format(url=cli.server.url))
+    result = cli.run("config", "set", "-p", "ds", "model", "deepseek-flash")
+    assert result.code == 0, result.stderr
+    assert result.stdout == f'{path}: profiles.ds.model = "deepseek-flash"\n'
+    assert path.read_text() == COMMENTED.format(url=cli.server.url).replace(
+        'model = "deepseek-v4-pro"', 'model = "deepseek-flash"'
+    )
+    assert cli.run("config", "set", "--profile", "ds", "model", "--unset").code == 0
+    assert "model" not in tomllib.loads(path.read_text())["profiles"]["ds"]
+    assert "-p, --profile NAME" in cli.run("config", "set", "--help").stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("-p", "ds", "default_profile", "x"), "with -p ds, KEY is a field of that profile"),
+        (("-p", "ds", "dsc.model", "x"), "with -p ds, KEY is a field of that profile"),
+        (("-p", "", "model", "x"), "-p needs a profile name"),
+        (("-p", "ds", "colour", "blue"), "unknown profile field 'colour'"),
+    ],
+)
+def test_set_with_p_refuses_keys_that_are_not_fields(cli, args, message):
+    before = fingerprint(cli.home / "config.toml")
+    result = cli.run("config", "set", *args)
+    assert result.code == 2 and message in result.stderr, result
+    assert fingerprint(cli.home / "config.toml") == before
+
+
 def test_set_a_new_profile_provider_first(cli):
     assert cli.run("config", "set", "work.model", "deepseek-flash").code == 2
     assert cli.run("config", "set", "work.provider", "deepseek").code == 0

@@ -164,9 +164,20 @@ class Setting:
         return f"profiles.{self.profile}.{self.field}" if self.profile else self.field
 
 
-def parse_key(key: str) -> Setting:
-    """``default_profile``, ``log_prompts``, ``PROFILE.FIELD`` or ``profiles.PROFILE.FIELD``."""
+def parse_key(key: str, *, profile: str | None = None) -> Setting:
+    """``default_profile``, ``log_prompts``, ``PROFILE.FIELD`` or ``profiles.PROFILE.FIELD``;
+    with ``profile`` (``config set -p NAME``), ``key`` is a FIELD of that profile."""
     key = key.strip()
+    if profile is not None:
+        if not profile.strip():
+            raise UsageError("-p needs a profile name", "see deepseek config profiles")
+        if "." in key or key in TOP_LEVEL_KEYS:
+            raise UsageError(
+                f"with -p {profile}, KEY is a field of that profile, not '{key}'",
+                f"e.g. deepseek config set -p {profile} model deepseek-v4-flash; "
+                "top-level settings take no -p",
+            )
+        key = f"{profile.strip()}.{key}"
     if key in TOP_LEVEL_KEYS and key != "profiles":
         return Setting(None, key)
     rest = key.removeprefix("profiles.")
