@@ -4,7 +4,8 @@ Anything that may hold a key, a prompt or an answer is created 0600 inside a 070
 from its first byte (never chmod-ed afterwards), and replaced atomically so a crash leaves
 either the old file or the new one, never a torn one. Every writer of such a file goes
 through :class:`AtomicWriter` (or :func:`write_atomic` for bytes in hand), and every
-advisory lock through :func:`flock`/:func:`locked`, so the rules are written once.
+advisory lock through :func:`flock`/:func:`locked`/:func:`locked_directory`, so the rules
+are written once.
 """
 
 from __future__ import annotations
@@ -159,6 +160,19 @@ def locked(path: Path, *, wait: bool = True) -> Iterator[bool]:
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
         yield flock(fd, wait=wait)
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+@contextlib.contextmanager
+def locked_directory(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the directory ``path`` itself. For a file that is replaced by
+    rename (each write a new inode, which a lock on the file would not survive) this is the
+    lock that leaves nothing behind: no lock file beside the user's file, none to go stale."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        flock(fd)
+        yield
     finally:
         os.close(fd)  # closing releases the lock
 

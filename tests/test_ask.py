@@ -14,6 +14,7 @@ import pytest
 from batch_helpers import wait_for
 from conftest import CANARY_DEEPSEEK
 from fakeserver import (
+    Reply,
     http_fixture,
     json_reply,
     native_stream,
@@ -434,6 +435,27 @@ def test_exit_65_request_rejected(cli):
     assert "Role must be user or assistant" in line
     assert "request a5898c04-d210-901b-965f-e4bd90478805" in line
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize("body", [b"", b"404 page not found"])
+def test_wrong_native_base_url_names_the_url_and_the_expected_path(cli, body):
+    # A native profile pointed at a host without /api/v1: the server knows no such path.
+    cli.write_config(f"""
+    [profiles.wrong]
+    provider = "dashscope"
+    api = "native"
+    base_url = "{cli.server.url}/v1"
+    """)
+    cli.server.enqueue(Reply(404, {"content-type": "text/plain"}, body))
+    result = cli.run("ask", "-p", "wrong", "hi")
+    assert result.code == 65
+    assert result.stderr.strip() == (
+        "error: request rejected: no DashScope endpoint at "
+        f"{cli.server.url}/v1/services/aigc/text-generation/generation (HTTP 404); "
+        "a native profile's base_url ends in /api/v1, e.g. "
+        "https://dashscope-intl.aliyuncs.com/api/v1 (compatible mode: .../compatible-mode/v1)"
+    )
+    assert len(cli.server.requests) == 1  # not retried
 
 
 def test_exit_69_unreachable(cli):

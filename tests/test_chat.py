@@ -203,6 +203,57 @@ def test_sessions_and_usage_commands(cli):
     assert "session two: 2 turns · 22 in · 6 cached · 14 out" in result.stderr
 
 
+def test_usage_command_says_which_turns_have_no_price(cli):
+    # dsc is DashScope (no published price), ds DeepSeek (priced).
+    result = cli.run("chat", "-p", "dsc", "--session", "u", input="x\ny\n/usage\n")
+    assert result.stderr.splitlines()[-1] == (
+        "session u: 2 turns · 22 in · 6 cached · 14 out · 4 reasoning · cost unknown for 2 turns"
+    )
+    result = cli.run("chat", "-p", "ds", "--session", "v", input="x\n/profile dsc\ny\n/usage\n")
+    last = result.stderr.splitlines()[-1]
+    assert re.fullmatch(
+        r"session v: 2 turns · 22 in · 6 cached · 14 out · 4 reasoning · "
+        r"\$0\.\d+ \+ cost unknown for 1 turn",
+        last,
+    ), last
+
+
+def test_slash_commands_with_a_bad_argument_say_so_in_one_line(cli):
+    lines = [
+        "/budget abc",
+        "/budget -5",
+        "/temperature x",
+        "/temperature nan",
+        "/effort bogus",
+        "/model ''",
+        "/model a b",
+        "/profile ''",
+        "/load missing",
+        "/file missing",
+        '/file "unclosed',
+        "/think now",
+        "/clear please",
+    ]
+    result = cli.run("chat", input="\n".join(lines) + "\n")
+    assert result.code == 0 and cli.server.requests == []
+    assert result.stderr.splitlines() == [
+        "warning: /budget: expected a whole number of tokens (e.g. 4096) or off, not 'abc'",
+        "warning: /budget: expected a whole number of tokens (e.g. 4096) or off, not '-5'",
+        "warning: /temperature: expected a number from 0 to 2 (e.g. 0.7) or off, not 'x'",
+        "warning: /temperature: expected a number from 0 to 2 (e.g. 0.7) or off, not 'nan'",
+        "warning: /effort: expected one of minimal, low, medium, high, xhigh, max, ultra or off, "
+        "not 'bogus'",
+        "warning: usage: /model NAME (`deepseek models` lists them)",
+        "warning: usage: /model NAME (`deepseek models` lists them)",
+        "warning: usage: /profile NAME (`deepseek config profiles` lists them)",
+        "warning: no session named missing; /sessions lists them",
+        "warning: /file: cannot read missing: No such file or directory",
+        "warning: /file: no closing quotation in '\"unclosed'; quote a PATH with spaces",
+        "warning: /think takes no argument; nothing done",
+        "warning: /clear takes no argument; nothing done",
+    ]
+
+
 def test_every_turn_goes_to_the_ledger(cli):
     import sqlite3
 

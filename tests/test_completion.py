@@ -74,6 +74,7 @@ def test_config_set_keys_complete(cli):
     assert complete_bash(cli, "deepseek config set ds.mo") == ["ds.model"]
     assert "default_profile" in complete_bash(cli, "deepseek config set d")
     assert "dsc." in complete_bash(cli, "deepseek config set ds")
+    assert complete_bash(cli, "deepseek config set -p ds mo") == ["model"]
 
 
 def test_usage_options_complete(cli):

@@ -54,6 +54,30 @@ def test_show_redacts_the_key_and_names_its_source(cli):
     # the conftest teardown also checks that no 12-character piece of a key appears anywhere
 
 
+def test_show_gives_the_deadlines_in_seconds_and_minutes_and_batch_runs_own(cli):
+    out = cli.run("config", "show").stdout
+    assert (
+        "timeouts      connect 10 s, idle 120 s (2 min), first token 600 s (10 min), "
+        "total 600 s (10 min); batch run: first token 660 s (11 min), total 1800 s (30 min)\n"
+    ) in out
+    cli.write_config('[profiles.t]\nprovider = "deepseek"\ntimeout = 90\n')
+    out = cli.run("config", "show", "-p", "t").stdout
+    # A chosen total holds in batch run too: no second line of deadlines.
+    assert (
+        "timeouts      connect 10 s, idle 120 s (2 min), first token 90 s (1.5 min), "
+        "total 90 s (1.5 min)\n"
+    ) in out
+
+
+@pytest.mark.parametrize(
+    ("command", "default"), [(["ask"], "600"), (["chat"], "600"), (["batch", "run"], "1800")]
+)
+def test_help_gives_one_timeout_default(cli, command, default):
+    text = " ".join(cli.run(*command, "--help").stdout.split())
+    assert f"Total time limit per attempt (default: the profile's timeout, else {default})." in text
+    assert text.count("defaults to") == 0 and text.count("(default 600)") == 0
+
+
 def test_show_json(cli):
     data = json.loads(cli.run("config", "show", "-p", "dsc", "--json").stdout)
     assert data["profile"] == "dsc" and data["selected_by"] == "-p/--profile"
@@ -121,13 +145,37 @@ def test_init_writes_a_private_commented_config(cli, tmp_path, umask0):
     result = cli.run("config", "init", env={"DEEPSEEK_CLI_HOME": str(home)})
     assert result.code == 0, result.stderr
     path = home / "config.toml"
-    assert result.stdout == f"{path}\n"
+    assert result.stdout == (
+        f"wrote {path}: a commented starting config, default profile intl\n"
+        'next: DASHSCOPE_API_KEY is set, then: deepseek ask "hello"\n'
+        "check the setup: deepseek config doctor; change a setting: deepseek config set\n"
+    )
+    assert sorted(p.name for p in home.iterdir()) == ["config.toml"]  # no lock file beside it
     assert mode(path) == 0o600 and mode(home) == 0o700
     text = path.read_text()
     assert text.count("\n#") > 20 and 'default_profile = "intl"' in text
     data = tomllib.loads(text)
     validate_config(data)
     assert data == {"default_profile": "intl"}
+
+
+@pytest.mark.parametrize(
+    ("profile", "step"),
+    [
+        ("cn", "export DASHSCOPE_API_KEY=... (a key from Beijing (cn))"),
+        ("deepseek", "export DEEPSEEK_API_KEY=..."),
+        ("local", "start the server at http://127.0.0.1:8000/v1"),
+    ],
+)
+def test_init_says_what_to_do_next(cli, tmp_path, profile, step):
+    env = {
+        "DEEPSEEK_CLI_HOME": str(tmp_path / "h"),
+        "DASHSCOPE_API_KEY": "",
+        "DEEPSEEK_API_KEY": "",
+    }
+    result = cli.run("config", "init", "--default-profile", profile, env=env)
+    assert result.code == 0, result.stderr
+    assert result.stdout.splitlines()[1] == f'next: {step}, then: deepseek ask "hello"'
 
 
 def test_init_refuses_to_overwrite_without_force(cli):
@@ -211,6 +259,35 @@ def test_set_types_new_tables_and_unset(cli):
     cli.run("ask", "hi")
     body = cli.server.requests[-1].json
     assert body["thinking"] == {"type": "disabled"} and body["top_k"] == 20
+
+
+def test_set_with_p_sets_a_field_of_that_profile(cli):
+    path = cli.write_config(COMMENTED.format(url=cli.server.url))
+    result = cli.run("config", "set", "-p", "ds", "model", "deepseek-flash")
+    assert result.code == 0, result.stderr
+    assert result.stdout == f'{path}: profiles.ds.model = "deepseek-flash"\n'
+    assert path.read_text() == COMMENTED.format(url=cli.server.url).replace(
+        'model = "deepseek-v4-pro"', 'model = "deepseek-flash"'
+    )
+    assert cli.run("config", "set", "--profile", "ds", "model", "--unset").code == 0
+    assert "model" not in tomllib.loads(path.read_text())["profiles"]["ds"]
+    assert "-p, --profile NAME" in cli.run("config", "set", "--help").stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("-p", "ds", "default_profile", "x"), "with -p ds, KEY is a field of that profile"),
+        (("-p", "ds", "dsc.model", "x"), "with -p ds, KEY is a field of that profile"),
+        (("-p", "", "model", "x"), "-p needs a profile name"),
+        (("-p", "ds", "colour", "blue"), "unknown profile field 'colour'"),
+    ],
+)
+def test_set_with_p_refuses_keys_that_are_not_fields(cli, args, message):
+    before = fingerprint(cli.home / "config.toml")
+    result = cli.run("config", "set", *args)
+    assert result.code == 2 and message in result.stderr, result
+    assert fingerprint(cli.home / "config.toml") == before
 
 
 def test_set_a_new_profile_provider_first(cli):
@@ -322,6 +399,8 @@ def test_concurrent_sets_lose_no_update(cli):
     assert {f"{name}.max_tokens": t.get("max_tokens") for name, t in profiles.items()} == {
         field: 100 + i for i, field in enumerate(fields)
     }
+    # The lock is on the directory: nothing is left beside the config.
+    assert sorted(p.name for p in cli.home.iterdir() if p.name.startswith(".")) == []
 
 
 # --- doctor --------------------------------------------------------------------------------

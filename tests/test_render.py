@@ -10,15 +10,18 @@ import signal
 import sys
 import time
 
+import pytest
 from fakeserver import openai_stream
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ptyterm import ANSI, Terminal, pump, spawn
 from rich.console import Console
 
-from deepseek_cli.events import AnswerDelta, ThinkingDelta
+from deepseek_cli.conversation import Reply
+from deepseek_cli.events import AnswerDelta, ThinkingDelta, Usage
 from deepseek_cli.render.blocks import BlockSplitter
 from deepseek_cli.render.live import LiveRenderer, _Tail, render_complete, thought_summary
+from deepseek_cli.render.usage_line import usage_line
 
 BLOCKS = [
     "# Heading one",
@@ -136,7 +139,8 @@ def test_thinking_only_and_answer_only_streams():
 
 
 def test_hidden_thinking_shows_one_summary_line():
-    ticks = iter([0.0] + [2.5] * 1000)
+    # Created at 0.0, first thinking at 1.0, the answer at 3.5: thought for 2.5 s.
+    ticks = iter([0.0, 1.0] + [3.5] * 1000)
     got = stream(["a\n", "b\n", "c"], ["Answer."], show=False, clock=lambda: next(ticks))
     out = console()
     out.print(thought_summary(3, 2.5))
@@ -287,6 +291,44 @@ def test_pty_hide_thinking_shows_a_one_line_summary(cli):
     assert not any("Thinking" in line for line in got)
 
 
+def test_pty_thinking_time_fits_in_the_request_time(cli):
+    # The summary once counted from before the SDK was imported, which can be longer than
+    # the whole request the usage line times: "thought for 12 tokens, 1.9 s" then "1.56 s".
+    cli.server.enqueue(
+        openai_stream(answer=["Answer."], thinking=[f"step {i} " for i in range(12)], delay=0.02)
+    )
+    _, term = run_in_pty(cli, ["ask", "--hide-thinking", "hi"])
+    screen = "\n".join(term.lines())
+    thought = re.search(r"thought for 12 tokens, (\d+\.\d) s", screen)
+    total = re.search(r"· (\d+\.\d\d) s ·", screen)
+    assert thought and total, screen
+    # Both are rounded for display (to 0.1 s and 0.01 s): allow that much, no more.
+    assert float(thought.group(1)) <= float(total.group(1)) + 0.05, screen
+
+
+SEGMENT = re.compile(
+    r"\d+ (in|cached|out|reasoning)|cost unknown|[$¥][\d.,]+|\d+\.\d\d s"
+    r"|first token \d+\.\d\d s|[\d.]+ tok/s"
+)
+
+
+def test_pty_usage_line_wraps_between_segments_at_80_columns(cli):
+    usage = {
+        "prompt_tokens": 123456,
+        "completion_tokens": 54321,
+        "total_tokens": 177777,
+        "prompt_tokens_details": {"cached_tokens": 20480},
+        "completion_tokens_details": {"reasoning_tokens": 39000},
+    }
+    cli.server.enqueue(openai_stream(answer=["Answer."], usage=usage))
+    _, term = run_in_pty(cli, ["ask", "hi"])
+    got = term.lines()
+    footer = got[got.index("Answer.") + 1 :]
+    assert len(footer) == 2, got  # about 110 columns of segments, at 80 columns
+    for line in footer:
+        assert len(line) <= 80 and all(SEGMENT.fullmatch(p) for p in line.split(" · ")), line
+
+
 def test_pty_non_thinking_model_renders_markdown_without_a_panel(cli):
     cli.server.enqueue(openai_stream(answer=tokens("# Title\n\nSome **bold** text.")))
     _, term = run_in_pty(cli, ["ask", "hi"])
@@ -327,3 +369,57 @@ def test_piped_output_has_no_escape_codes_even_when_colour_is_forced(cli):
     )
     assert result.stdout == "# Title\n\n**bold**\n"
     assert "\x1b" not in result.stdout
+
+
+# --- the usage line ------------------------------------------------------------------------
+
+LONG_USAGE = Reply(
+    started=0.0,
+    first_token_at=0.52,
+    ended=12.34,
+    usage=Usage(
+        input_tokens=12345,
+        cached_tokens=2048,
+        output_tokens=4321,
+        reasoning_tokens=3900,
+        total_tokens=16666,
+    ),
+)
+
+
+@pytest.mark.parametrize(
+    ("width", "expected"),
+    [
+        (
+            100,
+            "12345 in · 2048 cached · 4321 out · 3900 reasoning · cost unknown · 12.34 s · "
+            "first token 0.52 s\n365.6 tok/s",
+        ),
+        (
+            80,
+            "12345 in · 2048 cached · 4321 out · 3900 reasoning · cost unknown · 12.34 s\n"
+            "first token 0.52 s · 365.6 tok/s",
+        ),
+        (
+            60,
+            "12345 in · 2048 cached · 4321 out · 3900 reasoning\n"
+            "cost unknown · 12.34 s · first token 0.52 s · 365.6 tok/s",
+        ),
+        (
+            40,
+            "12345 in · 2048 cached · 4321 out\n3900 reasoning · cost unknown · 12.34 s\n"
+            "first token 0.52 s · 365.6 tok/s",
+        ),
+    ],
+)
+def test_usage_line_wraps_between_segments(width, expected):
+    assert usage_line(LONG_USAGE, None, width) == expected
+
+
+def test_usage_line_is_one_line_when_it_fits_or_nobody_wraps_it():
+    one = (
+        "12345 in · 2048 cached · 4321 out · 3900 reasoning · cost unknown · 12.34 s · "
+        "first token 0.52 s · 365.6 tok/s"
+    )
+    assert usage_line(LONG_USAGE, None) == one
+    assert usage_line(LONG_USAGE, None, 200) == one

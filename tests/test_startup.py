@@ -66,3 +66,24 @@ def test_every_command_has_help_with_examples(cli, args):
     assert "Examples:" in result.stdout
     assert f"deepseek {' '.join(args)}" in result.stdout.split("Examples:")[1]
     assert "\x1b" not in result.stdout
+
+
+USAGE_LINES = {
+    ("batch", "run"): "Usage: deepseek batch run [OPTIONS] INPUT",
+    ("batch", "estimate"): "Usage: deepseek batch estimate [OPTIONS] INPUT",
+    ("batch", "submit"): "Usage: deepseek batch submit [OPTIONS] INPUT",
+    ("batch", "status"): "Usage: deepseek batch status [OPTIONS] [JOB]",
+    ("batch", "fetch"): "Usage: deepseek batch fetch [OPTIONS] JOB",
+    ("batch", "cancel"): "Usage: deepseek batch cancel [OPTIONS] JOB",
+    ("config", "set"): "Usage: deepseek config set [OPTIONS] KEY [VALUE]",
+    ("models", "show"): "Usage: deepseek models show [OPTIONS] NAME",
+    ("completion",): "Usage: deepseek completion [OPTIONS] SHELL",
+    ("ask",): "Usage: deepseek ask [OPTIONS] [PROMPT...]",
+}
+
+
+@pytest.mark.parametrize("args", sorted(USAGE_LINES), ids=" ".join)
+def test_usage_lines_write_arguments_as_manuals_do(cli, args):
+    # Typer writes a required argument as {INPUT}, which reads like a set of choices.
+    result = cli.run(*args, "--help")
+    assert result.stdout.splitlines()[0] == USAGE_LINES[args]

@@ -203,6 +203,7 @@ def test_csv_has_fixed_columns_and_no_total_line(cli):
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert list(rows[0]) == [
         "model",
+        "provider",
         "calls",
         "errors",
         "input_tokens",
@@ -219,6 +220,26 @@ def test_csv_has_fixed_columns_and_no_total_line(cli):
     assert (pro["input_tokens"], pro["cached_tokens"], pro["reasoning_tokens"]) == ("10", "4", "2")
     assert (pro["cost_usd"], pro["cost_cny"]) == ("0.00012345", "")
     assert by_model["deepseek-flash"]["unpriced_calls"] == "1"
+
+
+def test_the_same_model_at_two_providers_is_two_rows(cli):
+    insert(
+        cli,
+        {"input_tokens": 10, "output_tokens": 5, "cost": 0.25, "currency": "USD"},
+        {"input_tokens": 7, "output_tokens": 3, "provider": "dashscope", "profile": "intl"},
+        {"input_tokens": 1, "output_tokens": 1, "provider": "dashscope", "profile": "intl"},
+    )
+    data = report(cli)
+    assert [(g["model"], g["provider"], g["calls"], g["input_tokens"]) for g in data["groups"]] == [
+        ("deepseek-v4-pro", "dashscope", 2, 8),
+        ("deepseek-v4-pro", "deepseek", 1, 10),
+    ]
+    assert "provider" not in report(cli, "--by", "profile")["groups"][0]
+    rows = list(csv.DictReader(io.StringIO(cli.run("usage", "--csv").stdout)))
+    assert [(r["model"], r["provider"], r["calls"]) for r in rows] == [
+        ("deepseek-v4-pro", "dashscope", "2"),
+        ("deepseek-v4-pro", "deepseek", "1"),
+    ]
 
 
 # --- time ranges ---------------------------------------------------------------------------
@@ -440,6 +461,7 @@ def test_terminal_gets_a_rich_table_with_a_total(cli):
     )
     screen = run_in_terminal(cli, "usage")
     assert "Usage from " in screen and "by model" in screen
+    assert "Provider" in screen and "deepseek" in screen
     assert "─" in screen and "\x1b[" in screen
     assert "1,510" in screen and "$0.25 + unknown (1 call)" in screen
     assert "Input includes cached tokens" in screen

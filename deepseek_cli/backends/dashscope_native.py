@@ -27,6 +27,14 @@ from deepseek_cli.config.profiles import Profile
 from deepseek_cli.errors import ApiError, NetworkError, ServerError, TruncatedError
 from deepseek_cli.events import AnswerDelta, ChatRequest, Event, Finished, ThinkingDelta, Usage
 
+# Where the SDK sends a chat request, below the base address.
+_GENERATION_PATH = "/services/aigc/text-generation/generation"
+
+NATIVE_URL_HINT = (
+    "a native profile's base_url ends in /api/v1, e.g. https://dashscope-intl.aliyuncs.com/api/v1 "
+    "(compatible mode: .../compatible-mode/v1)"
+)
+
 
 def usage_from_native(raw: Any) -> Usage:
     if not raw:
@@ -137,14 +145,23 @@ class DashScopeNativeBackend:
         if item.status_code == 200 and item.output is not None:
             return
         headers = getattr(item, "headers", None) or {}
-        raise map_error(
+        # "Unknown" is the SDK's placeholder when the body named no code, not the provider's.
+        code = item.code if item.code and item.code != "Unknown" else None
+        status = int(item.status_code) if item.status_code else None
+        error = map_error(
             provider="dashscope",
-            status=int(item.status_code) if item.status_code else None,
-            code=item.code or None,
+            status=status,
+            code=code,
             message=item.message,
             request_id=item.request_id,
             retry_after=parse_retry_after(headers),
         )
+        if status == 404 and code is None:
+            # No DashScope error at all: the path is wrong, most often a base_url copied from
+            # compatible mode or without /api/v1. Name the URL and what it should look like.
+            error.message = f"no DashScope endpoint at {self._profile.base_url}{_GENERATION_PATH}"
+            error.hint = NATIVE_URL_HINT
+        raise error
 
 
 async def _once(item: Any) -> AsyncGenerator[Any, None]:

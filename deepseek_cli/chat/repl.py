@@ -26,6 +26,7 @@ from deepseek_cli.conversation import Reply, build_messages
 from deepseek_cli.errors import CliError, ExitCode, error_line
 from deepseek_cli.render import stderr as say
 from deepseek_cli.render.renderer import Renderer
+from deepseek_cli.render.terminal import stderr_columns
 from deepseek_cli.render.usage_line import usage_line
 
 
@@ -130,6 +131,9 @@ class Repl:
             if command is None:
                 say.warning(f"unknown command /{name}; /help lists them")
                 return
+            if args.strip() and not command.args and command.name not in ("exit", "help"):
+                say.warning(f"/{command.name} takes no argument; nothing done")
+                return
             command.run(self, args.strip())
             return
         self.send(line.rstrip("\n"))
@@ -188,7 +192,7 @@ class Repl:
         )
         self.save()
         if self.interactive:
-            say.dim(usage_line(reply, cost))
+            say.dim(usage_line(reply, cost, stderr_columns()))
 
     def _failed(self, exc: CliError, prompt: str) -> None:
         say.error(error_line(exc))

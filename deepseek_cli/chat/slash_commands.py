@@ -98,8 +98,11 @@ def _model(repl: Repl, args: str) -> None:
     if not args:
         say.notice(f"model: {repl.settings.profile.model}")
         return
-    if repl.change(model=args) and repl.settings.model_info is None:
-        say.notice(f"{args} is not in the catalog for {repl.settings.profile.provider}; sent as is")
+    name = _one_name(args, "/model NAME (`deepseek models` lists them)")
+    if name is None:
+        return
+    if repl.change(model=name) and repl.settings.model_info is None:
+        say.notice(f"{name} is not in the catalog for {repl.settings.profile.provider}; sent as is")
 
 
 @command("profile", "[NAME]", "show or switch the profile")
@@ -108,9 +111,25 @@ def _profile(repl: Repl, args: str) -> None:
         profile = repl.settings.profile
         say.notice(f"profile: {profile.name} ({profile.provider}, {profile.base_url})")
         return
+    name = _one_name(args, "/profile NAME (`deepseek config profiles` lists them)")
+    if name is None:
+        return
     # A new profile brings its own default model unless one was chosen with -m or /model.
-    if repl.change(profile=args, model=None):
-        say.notice(f"profile {args}: {repl.settings.profile.model}")
+    if repl.change(profile=name, model=None):
+        say.notice(f"profile {name}: {repl.settings.profile.model}")
+
+
+def _one_name(args: str, usage: str) -> str | None:
+    """The one name in ``args`` (shell quoting allowed: ``/model 'x'``); else a warning with
+    the usage, and ``None``. Model and profile names never hold spaces."""
+    try:
+        words = shlex.split(args)
+    except ValueError:  # an unclosed quote
+        words = []
+    if len(words) != 1 or not words[0]:
+        say.warning(f"usage: {usage}")
+        return None
+    return words[0]
 
 
 @command("think", "", "thinking on for the next turns (hybrid models)")
@@ -135,16 +154,19 @@ def _switch_thinking(repl: Repl, *, on: bool) -> None:
 
 @setting("budget", "[N|off]", "thinking budget in tokens", field_name="thinking_budget")
 def _positive_int(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
     if value < 1:
-        raise ValueError("expected a positive number")
+        raise ValueError(f"expected a whole number of tokens (e.g. 4096) or off, not {text!r}")
     return value
 
 
 @setting("effort", "[LEVEL|off]", "reasoning effort", field_name="reasoning_effort")
 def _effort_value(text: str) -> str:
     if text not in EFFORT_LEVELS:
-        raise ValueError(f"expected one of {', '.join(EFFORT_LEVELS)}")
+        raise ValueError(f"expected one of {', '.join(EFFORT_LEVELS)} or off, not {text!r}")
     return text
 
 
@@ -160,9 +182,12 @@ def _system(repl: Repl, args: str) -> None:
 
 @setting("temperature", "[X|off]", "sampling temperature")
 def _temperature(text: str) -> float:
-    value = float(text)
-    if not 0 <= value <= 2:
-        raise ValueError("expected a number from 0 to 2")
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 2:  # NaN is not either
+        raise ValueError(f"expected a number from 0 to 2 (e.g. 0.7) or off, not {text!r}")
     return value
 
 
@@ -189,7 +214,7 @@ def _undo(repl: Repl, args: str) -> None:
     say.notice(f"removed the last exchange: {turn.prompt.splitlines()[0][:60]}")
 
 
-@command("edit", "", "compose a message in $EDITOR")
+@command("edit", "[TEXT]", "compose a message in $EDITOR (starting from TEXT)")
 def _edit(repl: Repl, args: str) -> None:
     text = repl.source.edit(args)
     if text is None:
@@ -207,10 +232,17 @@ def _file(repl: Repl, args: str) -> None:
         return
     try:
         words = shlex.split(args)
+    except ValueError as exc:  # "No closing quotation"
+        say.warning(f"/file: {str(exc).lower()} in {args!r}; quote a PATH with spaces")
+        return
+    if not words or not words[0]:
+        say.warning("usage: /file PATH [message]")
+        return
+    try:
         path = Path(words[0]).expanduser()
         repl.attachments.append((path, prompt_input.read_attachment(path)))
-    except (ValueError, CliError) as exc:
-        say.warning(error_line(exc) if isinstance(exc, CliError) else str(exc))
+    except CliError as exc:
+        say.warning(f"/file: {error_line(exc)}")
         return
     if len(words) > 1:
         repl.send(" ".join(words[1:]))
@@ -241,7 +273,7 @@ def _load(repl: Repl, args: str) -> None:
         say.warning(error_line(exc))
         return
     if loaded is None:
-        say.warning(f"no session named {args}")
+        say.warning(f"no session named {args}; /sessions lists them")
         return
     repl.session = loaded
     for turn in loaded.turns:
@@ -278,5 +310,5 @@ def _usage(repl: Repl, args: str) -> None:
         f"turn{'' if len(repl.session.turns) == 1 else 's'} · "
         f"{totals['input_tokens']} in · {totals['cached_tokens']} cached · "
         f"{totals['output_tokens']} out · {totals['reasoning_tokens']} reasoning · "
-        + spend_text(spend, "turn", empty="no cost"),
+        + spend_text(spend, "turn", empty="no cost", unpriced="cost unknown for {count} {nouns}"),
     )

@@ -82,7 +82,7 @@ def ask(
     from deepseek_cli.render import stderr as say
     from deepseek_cli.render.renderer import choose_renderer
     from deepseek_cli.render.stdout import emit_json
-    from deepseek_cli.render.terminal import stdout_is_terminal
+    from deepseek_cli.render.terminal import stderr_columns, stdout_is_terminal
     from deepseek_cli.render.usage_line import usage_line
 
     stdin_text = (
@@ -114,7 +114,7 @@ def ask(
     if json_output:
         emit_json(answer_json(resolved, result))
     elif usage or stdout_is_terminal():
-        say.dim(usage_line(result.reply, result.cost))
+        say.dim(usage_line(result.reply, result.cost, stderr_columns()))
 
 
 def answer_json(settings: Settings, outcome: Outcome) -> dict[str, Any]:

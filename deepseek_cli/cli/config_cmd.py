@@ -201,7 +201,7 @@ def init(
     debug: DebugOpt = False,
 ) -> None:
     """Write a commented starting config.toml (0600, atomically); never overwrites silently."""
-    from deepseek_cli.config.edit import init_config
+    from deepseek_cli.config.edit import init_config, init_report
     from deepseek_cli.render import stderr as say
     from deepseek_cli.render.stdout import emit
 
@@ -209,13 +209,16 @@ def init(
     backup = init_config(file, default_profile=default_profile, force=force)
     if backup is not None:
         say.notice(f"the previous file is saved as {backup}")
-    emit(f"{file}\n")
+    emit(init_report(file, default_profile, os.environ))
 
 
-def complete_settings(incomplete: str) -> list[str]:
-    """``default_profile``, ``log_prompts`` and ``PROFILE.FIELD`` for every known profile."""
+def complete_settings(ctx: typer.Context, incomplete: str) -> list[str]:
+    """``default_profile``, ``log_prompts`` and ``PROFILE.FIELD`` for every known profile;
+    after ``-p NAME``, the fields of a profile."""
     from deepseek_cli.config.files import PROFILE_KEYS, TOP_LEVEL_KEYS
 
+    if ctx.params.get("profile"):
+        return [k for k in PROFILE_KEYS if k.startswith(incomplete)]
     names = [k for k in TOP_LEVEL_KEYS if k != "profiles"]
     if "." in incomplete:
         profile = incomplete.removeprefix("profiles.").rpartition(".")[0]
@@ -232,6 +235,7 @@ def complete_settings(incomplete: str) -> list[str]:
 Examples:
   deepseek config set default_profile deepseek
   deepseek config set intl.model deepseek-v4-flash
+  deepseek config set -p intl model deepseek-v4-flash   # the same
   deepseek config set work.provider deepseek      # a new profile: provider first
   deepseek config set intl.thinking false
   deepseek config set intl.extra_body '{"top_k": 20}'
@@ -250,13 +254,22 @@ def set_(
         str,
         typer.Argument(
             metavar="KEY",
-            help="default_profile, log_prompts, or PROFILE.FIELD (e.g. intl.model).",
+            help="default_profile, log_prompts, or PROFILE.FIELD (e.g. intl.model); "
+            "with -p, a FIELD of that profile (e.g. model).",
             autocompletion=complete_settings,
         ),
     ],
     value: Annotated[
         str | None,
         typer.Argument(metavar="VALUE", help="The new value."),
+    ] = None,
+    profile: Annotated[
+        str | None,
+        option(
+            "-p, --profile NAME",
+            "Set a field of this profile: `-p intl model X` is `intl.model X`.",
+            autocompletion=complete_profiles,
+        ),
     ] = None,
     unset: Annotated[bool, option("--unset", "Remove the setting.")] = False,
     config: ConfigOpt = None,
@@ -269,7 +282,7 @@ def set_(
     from deepseek_cli.redaction import mask, register_secret
     from deepseek_cli.render.stdout import emit
 
-    setting = parse_key(key)
+    setting = parse_key(key, profile=profile)
     if unset == (value is not None):
         raise UsageError("give a VALUE or --unset (not both)")
     new_value = None
@@ -278,7 +291,8 @@ def set_(
             if value != "-":
                 raise UsageError(
                     "an API key is not accepted on the command line (ps and shell history show it)",
-                    f"pipe it in: ... | deepseek config set {key} -",
+                    f"pipe it in: ... | deepseek config set {f'-p {profile} ' if profile else ''}"
+                    f"{key} -",
                 )
             value = _read_secret()
             register_secret(value)

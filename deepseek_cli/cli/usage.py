@@ -25,7 +25,7 @@ from deepseek_cli.cli.options import (
 from deepseek_cli.cli.typer_apps import new_app
 
 if TYPE_CHECKING:
-    from deepseek_cli.ledger.reports import Report, Totals
+    from deepseek_cli.ledger.reports import GroupKey, Report, Totals
 
 EPILOG = """\b
 Examples:
@@ -156,6 +156,7 @@ def _print_report(report: Report) -> None:
 
     columns = [
         Column(report.by.capitalize(), style="bold", no_wrap=True, title=True),
+        *([Column("Provider")] if report.with_provider else []),
         Column("Calls", "right"),
         Column("Errors", "right"),
         Column("Input", "right"),
@@ -165,9 +166,11 @@ def _print_report(report: Report) -> None:
         Column("Cost"),
     ]
 
-    def cells(key: str, t: Totals) -> list[str | list[str]]:
+    def cells(key: GroupKey, t: Totals) -> list[str | list[str]]:
+        name, provider = key
         return [
-            key,
+            name,
+            *([provider or ""] if report.with_provider else []),
             f"{t.calls:,}",
             f"{t.errors:,}",
             f"{t.input_tokens:,}",
@@ -180,7 +183,7 @@ def _print_report(report: Report) -> None:
     rows = [cells(key, t) for key, t in report.groups]
     styles: list[str | None] = [None] * len(rows)
     if len(rows) > 1:
-        rows.append(cells("total", report.total))
+        rows.append(cells(("total", None), report.total))
         styles.append("bold")
     period = (
         f"{_local(report.since) if report.since else 'the beginning'} to {_local(report.until)}"

@@ -10,9 +10,12 @@ Rules, from the reliability catalogue (section H):
 - Comments, ordering and unknown formatting survive (tomlkit edits the document, not a dict).
   As a safety net the result is parsed again and must equal the old settings with exactly
   the one change; anything else refuses to write.
-- Read-modify-write happens under an exclusive lock on a ``.config.toml.lock`` file beside
-  the target, so two concurrent ``config set`` runs cannot lose each other's change. Under
-  that lock a leftover ``.config.toml.*.tmp`` can only be from a crashed write: it is removed.
+- Read-modify-write happens under an exclusive lock on the directory that holds the target
+  (``safefile.locked_directory``), so two concurrent ``config set`` runs cannot lose each
+  other's change and no lock file is left beside the user's config. (The file itself cannot
+  carry the lock: every write replaces it with a new inode.) Under that lock a leftover
+  ``.config.toml.*.tmp`` can only be from a crashed write: it is removed, as is the
+  ``.config.toml.lock`` that earlier versions left.
 - An API key is never taken from the command line (it would show in ``ps`` and the shell
   history): ``config set PROFILE.api_key -`` reads it from stdin or a hidden prompt, and only
   into a file that group and others cannot read.
@@ -39,8 +42,7 @@ from deepseek_cli.config.files import (
 )
 from deepseek_cli.config.profiles import BUILTIN_PROFILES, DEFAULT_PROFILE, resolve_profile
 from deepseek_cli.errors import CliError, ConfigError, UsageError
-from deepseek_cli.safefile import link_target, write_atomic
-from deepseek_cli.safefile import locked as safe_locked
+from deepseek_cli.safefile import ensure_private_dir, link_target, locked_directory, write_atomic
 
 INIT_TEMPLATE = """\
 # deepseek-cli configuration, written by `deepseek config init` on {today}.
@@ -97,11 +99,12 @@ def init_text(default_profile: str = DEFAULT_PROFILE, today: date | None = None)
 def locked(path: Path) -> Iterator[None]:
     """Hold an exclusive lock for a read-modify-write of ``path``."""
     target = link_target(path)
-    with safe_locked(target.parent / f".{target.name}.lock"):
+    with locked_directory(ensure_private_dir(target.parent)):
         # Every writer of this file holds the lock while its temp file exists, so any temp
         # file seen now was left by a crash (safefile.AtomicWriter names them like this).
         for stale in target.parent.glob(f".{target.name}.*.tmp"):
             stale.unlink(missing_ok=True)
+        (target.parent / f".{target.name}.lock").unlink(missing_ok=True)
         yield
 
 
@@ -131,6 +134,21 @@ def init_config(path: Path, *, default_profile: str, force: bool) -> Path | None
     return backup
 
 
+def init_report(path: Path, default_profile: str, env: Mapping[str, str]) -> str:
+    """What ``config init`` wrote, and what to do next: the key it needs, then a first ask."""
+    profile = resolve_profile({}, {}, profile=default_profile)
+    lines = [f"wrote {path}: a commented starting config, default profile {default_profile}"]
+    var = profile.api_key_env
+    if var is None:
+        lines.append(f'next: start the server at {profile.base_url}, then: deepseek ask "hello"')
+    else:
+        where = f" (a key from {profile.region_name})" if profile.region_name else ""
+        step = f"{var} is set" if env.get(var) else f"export {var}=...{where}"
+        lines.append(f'next: {step}, then: deepseek ask "hello"')
+    lines.append("check the setup: deepseek config doctor; change a setting: deepseek config set")
+    return "\n".join(lines) + "\n"
+
+
 # -- config set -------------------------------------------------------------------------------
 
 
@@ -146,9 +164,20 @@ class Setting:
         return f"profiles.{self.profile}.{self.field}" if self.profile else self.field
 
 
-def parse_key(key: str) -> Setting:
-    """``default_profile``, ``log_prompts``, ``PROFILE.FIELD`` or ``profiles.PROFILE.FIELD``."""
+def parse_key(key: str, *, profile: str | None = None) -> Setting:
+    """``default_profile``, ``log_prompts``, ``PROFILE.FIELD`` or ``profiles.PROFILE.FIELD``;
+    with ``profile`` (``config set -p NAME``), ``key`` is a FIELD of that profile."""
     key = key.strip()
+    if profile is not None:
+        if not profile.strip():
+            raise UsageError("-p needs a profile name", "see deepseek config profiles")
+        if "." in key or key in TOP_LEVEL_KEYS:
+            raise UsageError(
+                f"with -p {profile}, KEY is a field of that profile, not '{key}'",
+                f"e.g. deepseek config set -p {profile} model deepseek-v4-flash; "
+                "top-level settings take no -p",
+            )
+        key = f"{profile.strip()}.{key}"
     if key in TOP_LEVEL_KEYS and key != "profiles":
         return Setting(None, key)
     rest = key.removeprefix("profiles.")

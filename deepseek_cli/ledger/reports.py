@@ -38,6 +38,9 @@ GROUPS: dict[str, str] = {
     "profile": "profile",
     "command": "command",
 }
+# The same model id at two providers (deepseek-v4-pro on DashScope and on DeepSeek) is two
+# models, priced and billed apart: --by model groups by provider and model.
+WITH_PROVIDER = ("model",)
 # Calls the user ended (Ctrl-C, a closed pipe) are not errors of the provider or the tool.
 NOT_ERRORS = ("ok", "output_closed", "interrupted")
 # Currencies that always get a CSV column, so a cron job's columns do not depend on the data.
@@ -115,20 +118,32 @@ class Totals:
         }
 
 
+# A group's name, and its provider when the grouping is by provider too (see WITH_PROVIDER).
+GroupKey = tuple[str, str | None]
+
+
 @dataclass
 class Report:
     by: str
     since: datetime | None
     until: datetime | None
-    groups: list[tuple[str, Totals]]
+    groups: list[tuple[GroupKey, Totals]]
     total: Totals
+
+    @property
+    def with_provider(self) -> bool:
+        return self.by in WITH_PROVIDER
+
+    def key_json(self, key: GroupKey) -> dict[str, Any]:
+        name, provider = key
+        return {self.by: name, "provider": provider} if self.with_provider else {self.by: name}
 
     def to_json(self) -> dict[str, Any]:
         return {
             "since": ledger.ledger_time(self.since) if self.since else None,
             "until": ledger.ledger_time(self.until) if self.until else None,
             "by": self.by,
-            "groups": [{self.by: key, **totals.to_json()} for key, totals in self.groups],
+            "groups": [{**self.key_json(key), **totals.to_json()} for key, totals in self.groups],
             "total": self.total.to_json(),
         }
 
@@ -145,7 +160,7 @@ def build_report(
     """Sum the ledger at ``path`` (a missing ledger is an empty report; nothing is created)."""
     if by not in GROUPS:
         raise UsageError(f"--by must be one of {', '.join(GROUPS)}")
-    groups: dict[str, Totals] = {}
+    groups: dict[GroupKey, Totals] = {}
     if path.exists():
         for key, totals in _query(path, by, since, until, profile, model):
             groups.setdefault(key, Totals()).merge(totals)
@@ -155,7 +170,9 @@ def build_report(
     if by == "day":
         ordered = sorted(groups.items())
     else:
-        ordered = sorted(groups.items(), key=lambda item: (-item[1].calls, item[0]))
+        ordered = sorted(
+            groups.items(), key=lambda item: (-item[1].calls, item[0][0], item[0][1] or "")
+        )
     return Report(by, since, until, ordered, total)
 
 
@@ -166,7 +183,7 @@ def _query(
     until: datetime | None,
     profile: str | None,
     model: str | None,
-) -> Iterable[tuple[str, Totals]]:
+) -> Iterable[tuple[GroupKey, Totals]]:
     where, args = ["1"], []
     if since is not None:
         where.append("ts >= ?")
@@ -182,14 +199,15 @@ def _query(
         args.append(model)
     not_errors = ", ".join(f"'{o}'" for o in NOT_ERRORS)
     # GROUPS holds the only SQL fragments interpolated here; values are bound parameters.
+    provider = "provider" if by in WITH_PROVIDER else "NULL"
     sql = f"""
-        SELECT {GROUPS[by]} AS key, currency, COUNT(*),
+        SELECT {GROUPS[by]} AS key, {provider} AS provider, currency, COUNT(*),
                SUM(outcome NOT IN ({not_errors})),
                SUM(input_tokens), SUM(cached_tokens), SUM(output_tokens), SUM(reasoning_tokens),
                SUM(cost),
                SUM(cost IS NULL AND (input_tokens > 0 OR output_tokens > 0))
         FROM calls WHERE {" AND ".join(where)}
-        GROUP BY key, currency
+        GROUP BY key, provider, currency
     """
     try:
         conn = ledger.connect(path)
@@ -202,7 +220,19 @@ def _query(
             f"cannot read the usage ledger {path}: {exc}",
             "move the file away to start a new ledger",
         ) from None
-    for key, currency, calls, errors, inp, cached, out, reasoning, cost, unpriced in rows:
+    for (
+        key,
+        by_provider,
+        currency,
+        calls,
+        errors,
+        inp,
+        cached,
+        out,
+        reasoning,
+        cost,
+        unpriced,
+    ) in rows:
         totals = Totals(
             calls=calls,
             errors=errors or 0,
@@ -214,7 +244,8 @@ def _query(
         )
         if currency is not None and cost is not None:
             totals.spend.amounts[currency] = float(cost)
-        yield ("(none)" if key is None else str(key)), totals
+        name = "(none)" if key is None else str(key)
+        yield (name, None if by_provider is None else str(by_provider)), totals
 
 
 def write_csv(report: Report, out: TextIO) -> None:
@@ -225,6 +256,7 @@ def write_csv(report: Report, out: TextIO) -> None:
     writer.writerow(
         [
             report.by,
+            *(["provider"] if report.with_provider else []),
             "calls",
             "errors",
             "input_tokens",
@@ -235,10 +267,11 @@ def write_csv(report: Report, out: TextIO) -> None:
             "unpriced_calls",
         ]
     )
-    for key, t in report.groups:
+    for (name, provider), t in report.groups:
         writer.writerow(
             [
-                key,
+                name,
+                *([provider or ""] if report.with_provider else []),
                 t.calls,
                 t.errors,
                 t.input_tokens,

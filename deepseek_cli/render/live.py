@@ -135,6 +135,7 @@ class LiveRenderer:
         self.thinking_tokens = 0
         self.answer_tokens = 0
         self.thinking_seconds = 0.0
+        self._thinking_since = 0.0  # when the first thinking arrived
         self._partial = ""  # thinking text after the last finished line
         self._held_blanks: list[str] = []  # whitespace-only lines, printed only if more follows
         self._thinking_rows = False  # whether any thinking body row was committed
@@ -177,6 +178,7 @@ class LiveRenderer:
             return  # late reasoning after the answer started has nowhere sensible to go
         if self.phase == "waiting":
             self.phase = "thinking"
+            self._thinking_since = self.clock()
         self.thinking_tokens += 1
         if self.show_thinking:
             self._partial += text
@@ -236,7 +238,9 @@ class LiveRenderer:
     def _end_thinking(self) -> None:
         if self.phase != "thinking":
             return
-        self.thinking_seconds = self.clock() - self.started
+        # From the first thinking to the first answer text: the model's thinking, without the
+        # start-up, connect and queue time before it, so it always fits in the request's time.
+        self.thinking_seconds = self.clock() - self._thinking_since
         if self.show_thinking:
             if self._partial.strip():
                 self._thinking_line(self._partial)

@@ -32,12 +32,20 @@ def cost_json_text(cost: Mapping[str, object] | None) -> str:
     return money(float(str(cost["amount"])), str(cost["currency"]))
 
 
-def spend_text(spend: Spend, noun: str = "call", *, empty: str = "0") -> str:
-    """Every currency's sum, then the unpriced count: never a partial sum called the total."""
+def spend_text(
+    spend: Spend,
+    noun: str = "call",
+    *,
+    empty: str = "0",
+    unpriced: str = "unknown ({count} {nouns})",
+) -> str:
+    """Every currency's sum, then the unpriced count: never a partial sum called the total.
+    ``unpriced`` words the count (``{count}``, and ``{nouns}``: ``noun`` in the right number)
+    to fit where the text stands: a table cell, or a sentence."""
     parts = [money(amount, currency) for currency, amount in sorted(spend.amounts.items())]
     if spend.unpriced:
-        plural = "" if spend.unpriced == 1 else "s"
-        parts.append(f"unknown ({spend.unpriced} {noun}{plural})")
+        nouns = noun if spend.unpriced == 1 else noun + "s"
+        parts.append(unpriced.format(count=spend.unpriced, nouns=nouns))
     return " + ".join(parts) if parts else empty
 
 

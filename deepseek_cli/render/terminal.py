@@ -22,3 +22,20 @@ def stderr_is_terminal() -> bool:
         return sys.stderr.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+def stderr_columns() -> int | None:
+    """How wide the terminal on stderr is (``COLUMNS`` first, as usual); ``None`` when stderr
+    is not a terminal, whose lines are nobody's to wrap."""
+    if not stderr_is_terminal():
+        return None
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        return os.get_terminal_size(sys.stderr.fileno()).columns or None
+    except (OSError, ValueError):
+        return None

@@ -1,13 +1,24 @@
-"""The usage line shown after an answer: tokens, cost, time, speed."""
+"""The usage line shown after an answer: tokens, cost, time, speed.
+
+On a narrow terminal it wraps between its segments, never inside one ("first token 0.52 s"
+stays whole), because the terminal's own wrapping would cut words at the last column.
+"""
 
 from __future__ import annotations
+
+import textwrap
 
 from deepseek_cli.catalog.pricing import Cost
 from deepseek_cli.conversation import Reply
 from deepseek_cli.render.numbers import cost_text
 
 
-def usage_line(reply: Reply, cost: Cost | None) -> str:
+def usage_line(reply: Reply, cost: Cost | None, width: int | None = None) -> str:
+    """The line (lines, when ``width`` columns are too few for it)."""
+    return wrap_segments(usage_segments(reply, cost), width)
+
+
+def usage_segments(reply: Reply, cost: Cost | None) -> list[str]:
     parts = []
     usage = reply.usage
     if usage is not None:
@@ -27,4 +38,32 @@ def usage_line(reply: Reply, cost: Cost | None) -> str:
         span = reply.ended - reply.first_token_at
         if span > 0 and usage.output_tokens:
             parts.append(f"{usage.output_tokens / span:.1f} tok/s")
-    return " · ".join(parts)
+    return parts
+
+
+SEPARATOR = " · "
+
+
+def wrap_segments(parts: list[str], width: int | None) -> str:
+    """``parts`` joined by `` · ``, broken into lines of at most ``width`` columns between
+    segments; a segment longer than a whole line is broken between its words."""
+    if width is None:
+        return SEPARATOR.join(parts)
+    width = max(width, 10)
+    lines: list[str] = []
+    line = ""
+    for part in parts:
+        candidate = f"{line}{SEPARATOR}{part}" if line else part
+        if len(candidate) <= width:
+            line = candidate
+            continue
+        if line:
+            lines.append(line)
+        if len(part) <= width:
+            line = part
+        else:
+            *full, line = textwrap.wrap(part, width, break_long_words=True) or [""]
+            lines += full
+    if line:
+        lines.append(line)
+    return "\n".join(lines)
