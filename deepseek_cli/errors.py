@@ -165,7 +165,9 @@ class TruncatedError(TransientError):
 def error_line(exc: CliError) -> str:
     """The one-line message for an expected failure: what, the provider's words, the hint."""
     if isinstance(exc, ApiError):
-        details = [str(x) for x in (f"HTTP {exc.status}" if exc.status else None, exc.code) if x]
+        # A code that only repeats the status (llama.cpp, LiteLLM) says nothing more.
+        code = exc.code if exc.code != str(exc.status) else None
+        details = [x for x in (f"HTTP {exc.status}" if exc.status else None, code) if x]
         if exc.request_id:
             details.append(f"request {exc.request_id}")
         text = f"{exc.what}: {exc.message}"

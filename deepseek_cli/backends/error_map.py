@@ -74,6 +74,41 @@ _RETIRED_HINT = (
     "use deepseek-flash or deepseek-v4-pro (see `deepseek models`)"
 )
 _TAGS = re.compile(r"<[^>]+>")
+_CONTEXT_HINT = (
+    "the prompt is longer than the model's context: shorten it or send fewer files "
+    "(in chat, /clear starts afresh)"
+)
+# How servers say "too long": llama.cpp's type, vLLM/DeepSeek/OpenAI's and DashScope's words.
+_CONTEXT_WORDS = re.compile(
+    r"exceed_context_size|context[ _]length|context size|context window|maximum context"
+    r"|range of input length|too many tokens|prompt is too long",
+    re.IGNORECASE,
+)
+
+
+def error_code(code: object, kind: object) -> str | None:
+    """The provider's error code as text, or its ``type`` when the code says nothing.
+
+    llama.cpp sends the HTTP status as an integer ``code``, LiteLLM as a string ("400"), and
+    LiteLLM may send ``"None"``; the standard ``type`` (``exceed_context_size_error``,
+    ``not_found_error``) then names the error."""
+    for value in (code, kind):
+        if isinstance(value, str) and value.strip() and value != "None" and not value.isdigit():
+            return value.strip()
+    return None
+
+
+def wrong_path_hint(provider: str, base_url: str) -> str:
+    """What a base_url should look like, for a 404 that is about the address."""
+    if provider == "dashscope":
+        return "a compatible-mode profile's base_url ends in /compatible-mode/v1"
+    if provider == "deepseek":
+        return "DeepSeek's base_url is https://api.deepseek.com"
+    parts = urlsplit(base_url)
+    return (
+        "check base_url: OpenAI-compatible servers serve their API under /v1 "
+        f"(e.g. {parts.scheme}://{parts.netloc}/v1)"
+    )
 
 
 def clean_message(text: str, limit: int = 300) -> str:
@@ -145,7 +180,9 @@ def map_error(
         cls = ServerError
     if cls is InvalidRequestError and hint is None:
         lowered = text.lower()
-        if "model not exist" in lowered or "does not exist" in lowered:
+        if _CONTEXT_WORDS.search(f"{code or ''} {text}"):
+            hint = _CONTEXT_HINT
+        elif "model not exist" in lowered or "does not exist" in lowered:
             hint = _MODEL_HINT if provider == "dashscope" else _RETIRED_HINT
         elif "non-streaming" in lowered or "stream mode" in lowered:
             hint = "this model needs streaming: drop --no-stream"

@@ -25,10 +25,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from deepseek_cli.backends.backoff import parse_retry_after
-from deepseek_cli.backends.error_map import cut_off, map_error, tls_failure
+from deepseek_cli.backends.error_map import (
+    cut_off,
+    error_code,
+    map_error,
+    tls_failure,
+    wrong_path_hint,
+)
 from deepseek_cli.backends.inline_think import InlineThinkSplitter, split_whole
 from deepseek_cli.config.profiles import Profile, api_root
-from deepseek_cli.errors import ApiError, NetworkError, TimeoutExpired, TruncatedError
+from deepseek_cli.errors import ApiError, AuthError, NetworkError, TimeoutExpired, TruncatedError
 from deepseek_cli.events import AnswerDelta, ChatRequest, Event, Finished, ThinkingDelta, Usage
 
 # JSON values that cannot be an object: a usage that is one of these is no usage.
@@ -141,6 +147,7 @@ class OpenAICompatBackend:
         self._openai = openai
         self._profile = profile
         self._api_key = api_key or "no-key"
+        self._keyless = api_key is None
         self._http_client = http_client
         self._clients: dict[str, Any] = {}
         # Only a generic server may lack a reasoning parser; a provider's own API never puts
@@ -336,7 +343,20 @@ class OpenAICompatBackend:
 
     # -- errors
     def _map(self, exc: Exception) -> ApiError:
-        return map_sdk_error(self._openai, exc, self._profile.provider, self._profile.base_url)
+        error = map_sdk_error(self._openai, exc, self._profile.provider, self._profile.base_url)
+        if self._keyless and isinstance(error, AuthError):
+            error.hint = keyless_hint(self._profile)
+        return error
+
+
+def keyless_hint(profile: Profile) -> str:
+    """A profile that sent no key met a server that wants one: say which setting gives it."""
+    if profile.api_key_env:
+        return f"profile '{profile.name}' sent no key: {profile.api_key_env} is not set"
+    return (
+        f"this server wants an API key and profile '{profile.name}' has none: set "
+        f'api_key_env = "VAR" (or api_key_cmd) in [profiles.{profile.name}]'
+    )
 
 
 def map_sdk_error(openai: Any, exc: Exception, provider: str, base_url: str) -> ApiError:
@@ -359,7 +379,7 @@ def map_sdk_error(openai: Any, exc: Exception, provider: str, base_url: str) -> 
         body = exc.body
         code = message = None
         if isinstance(body, dict):
-            code = body.get("code")
+            code = error_code(body.get("code"), body.get("type"))
             message = body.get("message")
         elif isinstance(body, str):
             message = body
@@ -367,20 +387,26 @@ def map_sdk_error(openai: Any, exc: Exception, provider: str, base_url: str) -> 
         if request_id is None:
             with contextlib.suppress(Exception):
                 request_id = exc.response.json().get("request_id")
-        return map_error(
+        error = map_error(
             provider=provider,
             status=exc.status_code,
-            code=str(code) if code is not None else None,
+            code=code,
             message=message or exc.message,
             request_id=request_id,
             retry_after=parse_retry_after(exc.response.headers),
         )
+        if exc.status_code == 404 and error.hint is None:
+            # Nothing about a model: the address itself is wrong (most often a base_url
+            # without the /v1 that OpenAI-compatible servers put their API under).
+            error.message = f"no API at {exc.request.url}: {error.message}"
+            error.hint = wrong_path_hint(provider, base_url)
+        return error
     if isinstance(exc, openai.APIError):
         body = exc.body if isinstance(exc.body, dict) else {}
         return map_error(
             provider=provider,
             status=None,
-            code=str(body.get("code")) if body.get("code") is not None else None,
+            code=error_code(body.get("code"), body.get("type")),
             message=exc.message,
         )
     return NetworkError(str(exc))
