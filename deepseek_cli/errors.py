@@ -49,6 +49,12 @@ class InputDataError(CliError):
     exit_code = ExitCode.DATA
 
 
+class NoAnswerError(CliError):
+    """The request succeeded but produced no answer: max_tokens ran out first."""
+
+    exit_code = ExitCode.DATA
+
+
 class LockedError(CliError):
     exit_code = ExitCode.TEMPFAIL
 

@@ -19,7 +19,7 @@ from typing import Protocol
 
 from deepseek_cli.chat import prompt_input, sessions
 from deepseek_cli.chat.sessions import Session, Turn, TurnStatus
-from deepseek_cli.chat.turn import plan_and_warn, reply_cost, run_turn
+from deepseek_cli.chat.turn import cut_by_max_tokens, plan_and_warn, reply_cost, run_turn
 from deepseek_cli.config import settings as settings_module
 from deepseek_cli.config.settings import RequestFlags, Settings
 from deepseek_cli.conversation import Reply, build_messages
@@ -173,6 +173,9 @@ class Repl:
             self._failed(exc, prompt)
             return
         self.failed_prompt = None
+        if status == "ok" and (no_answer := cut_by_max_tokens(plan, reply)) is not None:
+            self._failed(no_answer, prompt)  # nothing to keep; /retry resends
+            return
         if status == "interrupted" and not reply.answer:
             say.notice("interrupted before the answer began; nothing kept (/retry resends)")
             self.failed_prompt = prompt

@@ -23,7 +23,7 @@ from deepseek_cli.catalog.tokens import estimated_usage
 from deepseek_cli.chat.retries import RetryingCall, RetryPolicy
 from deepseek_cli.config.settings import Settings
 from deepseek_cli.conversation import Reply
-from deepseek_cli.errors import ApiError, Terminated
+from deepseek_cli.errors import ApiError, NoAnswerError, Terminated
 from deepseek_cli.events import ChatRequest, Message
 from deepseek_cli.ledger import store as ledger
 from deepseek_cli.render import stderr as say
@@ -46,6 +46,24 @@ class Outcome:
     def ledger_outcome(self) -> str:
         """The ledger's ``outcome`` column: the status, or for a failure the error's kind."""
         return self.error.kind if self.error is not None else self.status
+
+
+def cut_by_max_tokens(plan: Plan, reply: Reply) -> NoAnswerError | None:
+    """Say on stderr that max_tokens cut the answer; an error when no answer came at all
+    (thinking used it up), which the command reports after its output, exiting non-zero."""
+    if reply.finish_reason != "length":
+        return None
+    limit = plan.params.get("max_tokens")
+    where = f"max_tokens ({limit})" if limit is not None else "the model's output limit"
+    if reply.answer.strip():
+        say.warning(f"the answer was cut off at {where}; raise --max-tokens for the rest")
+        return None
+    if reply.thinking:
+        return NoAnswerError(
+            f"no answer: thinking used up {where}",
+            "raise --max-tokens, lower --budget, or use --no-think",
+        )
+    return NoAnswerError(f"no answer within {where}", "raise --max-tokens")
 
 
 def plan_and_warn(settings: Settings, request: ChatRequest) -> Plan:

@@ -76,7 +76,7 @@ def ask(
 ) -> None:
     """Send one prompt and print the answer."""
     from deepseek_cli.chat import prompt_input
-    from deepseek_cli.chat.turn import plan_and_warn, run_turn
+    from deepseek_cli.chat.turn import cut_by_max_tokens, plan_and_warn, run_turn
     from deepseek_cli.config import settings
     from deepseek_cli.conversation import build_messages
     from deepseek_cli.render import stderr as say
@@ -111,10 +111,13 @@ def ask(
     result = run_turn(resolved, request, plan, renderer, command="ask", prompt=text)
     if result.status == "output_closed":
         return
+    no_answer = cut_by_max_tokens(plan, result.reply)
     if json_output:
         emit_json(answer_json(resolved, result))
     elif usage or stdout_is_terminal():
         say.dim(usage_line(result.reply, result.cost, stderr_columns()))
+    if no_answer is not None:
+        raise no_answer
 
 
 def answer_json(settings: Settings, outcome: Outcome) -> dict[str, Any]:
