@@ -343,3 +343,13 @@ def test_tpm_limits_reserved_tokens_and_gives_back_the_unused(cli):
     # Each reserves about 160 tokens (prompt + max_tokens): three fit in 600 at a time. They
     # all finish within the minute because each used only 18 tokens and gave the rest back.
     assert cli.server.max_in_flight == 3
+
+
+def test_an_aborted_job_says_how_many_items_remain_not_that_nothing_is_left(cli):
+    make_input(cli.home / "in.jsonl", 5)
+    cli.server.handler = lambda r: deepseek_error(401, "Authentication Fails")
+    result = cli.run("batch", "run", "in.jsonl", *OUT, "-j", "1")
+    assert result.code == 77
+    summary = [line for line in result.stderr.splitlines() if line.startswith("batch ")][-1]
+    assert "nothing left to send" not in summary
+    assert "0/5 done" in summary and "5 not done" in summary

@@ -53,7 +53,9 @@ def test_the_final_line_and_the_json_summary(capsys):
     print_summary(summary, stats, as_json=False)
     line = capsys.readouterr().err
     assert line.startswith("batch b1: 2/5 done (2 ok, 0 failed); ")
-    assert line.endswith(", 120 tokens, $0.0125 + unknown (1 item)\n")
+    assert line.endswith(
+        ", 120 tokens, $0.0125 + unknown (1 item); 3 not done (the same command resumes)\n"
+    )
     print_summary(summary, stats, as_json=True)
     out = capsys.readouterr().out
     assert json.loads(out)["cost"] is None and out.endswith("}\n")

@@ -183,12 +183,16 @@ def print_summary(summary: dict[str, Any], stats: JobCounts, *, as_json: bool) -
         text += f", {stats.invalid:,} unusable lines"
     if stats.failed or stats.invalid:
         text += f" (errors in {summary.get('errors_file')})"
+    left = max(stats.total - stats.done, 0)
     if stats.ok or stats.failed:
         text += (
             f"; {duration(stats.elapsed)}, {stats.rate:.1f} req/s, "
             f"{stats.input_tokens + stats.output_tokens:,} tokens, {cost_so_far(stats)}"
         )
-    else:
+    elif not left:
         text += "; nothing left to send"
+    if left:
+        # A job stopped early (401, outage budget, Ctrl-C): what a re-run will send.
+        text += f"; {left:,} not done (the same command resumes)"
     with contextlib.suppress(OSError):
         say.write_line("dim", text)
