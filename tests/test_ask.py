@@ -193,9 +193,10 @@ def test_generic_openai_server_body(cli):
     )
     sent = body(cli)
     assert sent["model"] == "local-model" and sent["reasoning_effort"] == "low"
-    assert sent["chat_template_kwargs"] == {"thinking": True}
+    # --think as llama.cpp, vLLM and SGLang read it, merged with the raw -x arguments.
+    assert sent["chat_template_kwargs"] == {"enable_thinking": True, "thinking": True}
     assert "thinking" not in sent and "enable_thinking" not in sent
-    assert "no standard thinking switch" in result.stderr
+    assert result.code == 0 and "thinking switch" not in result.stderr
 
 
 def test_json_object_warns_without_json_in_prompt(cli):

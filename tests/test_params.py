@@ -44,10 +44,18 @@ def test_deepseek_thinking_knobs_and_no_budget():
     assert plan.params == {"thinking": {"type": "enabled"}, "reasoning_effort": "max"}
 
 
-def test_generic_openai_server_gets_effort_only():
-    plan = plan_request(req(model="x", thinking=True, reasoning_effort="low"), "openai", None)
-    assert plan.params == {"reasoning_effort": "low"}
-    assert any("no standard thinking switch" in n for n in plan.notices)
+@pytest.mark.parametrize("thinking", [True, False])
+def test_generic_openai_server_gets_effort_and_the_template_switch(thinking):
+    plan = plan_request(req(model="x", thinking=thinking, reasoning_effort="low"), "openai", None)
+    assert plan.params == {
+        "reasoning_effort": "low",
+        "chat_template_kwargs": {"enable_thinking": thinking},
+    }
+    assert plan.notices == []
+
+
+def test_generic_openai_server_without_a_thinking_flag_gets_no_template_switch():
+    assert plan_request(req(model="x"), "openai", None).params == {}
 
 
 def test_effort_is_mapped_with_a_notice_on_dashscope_v4():

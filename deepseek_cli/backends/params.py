@@ -89,10 +89,9 @@ def plan_request(request: ChatRequest, provider: str, info: ModelInfo | None) ->
         elif provider == "deepseek":
             params["thinking"] = {"type": "enabled" if thinking else "disabled"}
         else:
-            plan.notices.append(
-                "OpenAI-compatible servers have no standard thinking switch; "
-                "--think/--no-think not sent (use -x to pass the server's own field)"
-            )
+            # No standard field; llama.cpp honours this one and vLLM and SGLang document it
+            # (a chat template that ignores it changes nothing).
+            params["chat_template_kwargs"] = {"enable_thinking": thinking}
 
     budget = request.thinking_budget
     if budget is not None:
@@ -143,6 +142,11 @@ def plan_request(request: ChatRequest, provider: str, info: ModelInfo | None) ->
         params["max_tokens"] = _clamp(request.max_tokens, limit, "max tokens", model_id, plan)
     if request.stop:
         params["stop"] = list(request.stop)
-    # Raw fields from the profile's extra_body and -x win over everything mapped above.
-    params.update(request.extra)
+    # Raw fields from the profile's extra_body and -x win over everything mapped above; the
+    # template arguments are merged, so -x can add one without dropping enable_thinking.
+    extra = dict(request.extra)
+    mine, theirs = params.get("chat_template_kwargs"), extra.get("chat_template_kwargs")
+    if isinstance(mine, dict) and isinstance(theirs, dict):
+        extra["chat_template_kwargs"] = {**mine, **theirs}
+    params.update(extra)
     return plan
