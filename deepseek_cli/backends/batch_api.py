@@ -4,7 +4,7 @@ Why the SDK and not hand-written HTTP: DashScope's Batch API is the OpenAI one o
 compatible-mode host, and the SDK already speaks it: multipart upload (``client.files.create``
 with ``purpose="batch"``), cursor pages (and their trap: an empty DashScope list is
 ``"data": null``, which the SDK's pages read as no items), streamed downloads
-(``with_streaming_response``), and its error classes, which ``openai_compat.map_sdk_error``
+(``with_streaming_response``), and its error classes, which ``sdk_errors.map_sdk_error``
 maps to ours like every other call. Like the chat adapter, the key and base URL are passed
 explicitly with every ``OPENAI_*`` variable hidden while the client is built.
 
@@ -26,7 +26,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from deepseek_cli.backends.openai_compat import _without_openai_env, map_sdk_error
+from deepseek_cli.backends.openai_compat import _without_openai_env
+from deepseek_cli.backends.sdk_errors import map_sdk_error
 from deepseek_cli.config.profiles import Timeouts
 from deepseek_cli.errors import ApiError, NetworkError
 from deepseek_cli.safefile import AtomicWriter

@@ -10,10 +10,12 @@ safe side for a rate limit).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Iterable
 
+from deepseek_cli.conversation import Reply
 from deepseek_cli.events import Message, Usage
 
 ASCII_RATE = 0.3
@@ -44,10 +46,14 @@ def prompt_tokens(messages: Iterable[Message]) -> int:
     return math.ceil(total)
 
 
-def estimated_usage(messages: Iterable[Message], thinking: str, answer: str) -> Usage:
-    """The usage of a reply the server never reported (a cut stream, an interrupted answer),
-    estimated from the prompt and the text that arrived: those tokens were generated."""
-    reasoning = math.ceil(text_tokens(thinking))
-    output = reasoning + math.ceil(text_tokens(answer))
+def with_estimated_usage(reply: Reply, messages: Iterable[Message]) -> Reply:
+    """``reply``, or for one whose usage the server never reported (a cut stream, an
+    interrupted answer) although text arrived, a copy with an estimate marked as one: those
+    tokens were generated and billed, and zero would be a lie."""
+    if reply.usage is not None or not (reply.answer or reply.thinking):
+        return reply
+    reasoning = math.ceil(text_tokens(reply.thinking))
+    output = reasoning + math.ceil(text_tokens(reply.answer))
     prompt = prompt_tokens(messages)
-    return Usage(prompt, 0, output, reasoning, prompt + output)
+    usage = Usage(prompt, 0, output, reasoning, prompt + output)
+    return dataclasses.replace(reply, usage=usage, usage_estimated=True)

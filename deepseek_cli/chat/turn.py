@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from typing import Any, Literal
 from deepseek_cli.backends import make_backend
 from deepseek_cli.backends.params import Plan, plan_request
 from deepseek_cli.catalog.pricing import Cost, cost_of, price_at
-from deepseek_cli.catalog.tokens import estimated_usage
+from deepseek_cli.catalog.tokens import with_estimated_usage
 from deepseek_cli.chat.retries import RetryingCall, RetryPolicy
 from deepseek_cli.config.settings import Settings
 from deepseek_cli.conversation import Reply
@@ -100,11 +99,8 @@ def record_usage(
 
     Text that arrived without a usage report (a cut stream, Ctrl-C) was generated and is
     billed: the row gets an estimate, marked as one, rather than zero tokens."""
-    reply, cost = outcome.reply, outcome.cost
-    if reply.usage is None and outcome.attempts and (reply.answer or reply.thinking):
-        usage = estimated_usage(messages, reply.thinking, reply.answer)
-        reply = dataclasses.replace(reply, usage=usage, usage_estimated=True)
-        cost = reply_cost(settings, reply)
+    reply = with_estimated_usage(outcome.reply, messages)
+    cost = reply_cost(settings, reply) if reply.usage_estimated else outcome.cost
     site = ledger.CallSite.of(command, settings.profile, settings.log_prompts)
     row = site.row(
         settings.profile.model, outcome.ledger_outcome, reply, cost, outcome.attempts, prompt=prompt

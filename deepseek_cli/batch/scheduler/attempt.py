@@ -50,6 +50,7 @@ from deepseek_cli.batch.scheduler.results import Results
 from deepseek_cli.batch.scheduler.stop_reason import StopReason
 from deepseek_cli.batch.stats import Stats
 from deepseek_cli.catalog.pricing import Cost
+from deepseek_cli.catalog.tokens import with_estimated_usage
 from deepseek_cli.config.profiles import Timeouts
 from deepseek_cli.config.settings import Settings
 from deepseek_cli.conversation import Reply
@@ -244,6 +245,9 @@ class Attempts:
         error: ApiError | None = None,
     ) -> None:
         request_id = reply.request_id or (error.request_id if error else None)
+        reply = with_estimated_usage(reply, item.planned.request.messages)
+        if reply.usage_estimated:
+            cost = self.ctx.planner.cost(item.model, reply.usage)
         row = self.site.row(
             item.model,
             outcome,
