@@ -8,7 +8,7 @@ the user cache dir; without them the tier is skipped with the reason, unless
 
 Servers are started lazily, one of each kind per test process (so per xdist worker), each on
 its own free port, and stopped at the end of the session; they also die with the test process
-(``PR_SET_PDEATHSIG``), so a killed run leaves no server behind.
+(``PR_SET_PDEATHSIG``, where ``setpriv`` exists), so a killed run leaves no server behind.
 
 Tests use the ``cli`` fixture of ``tests/conftest.py`` (its canary-key checks included), with a
 config whose ``provider = "openai"`` profiles point at these servers.
@@ -17,11 +17,10 @@ config whose ``provider = "openai"`` profiles point at these servers.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import os
 import re
-import signal
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -75,7 +74,7 @@ def find_provisioned() -> tuple[Path, Path] | str:
     else:
         # provision.sh names the directory after the llama-cpp-python release it built from
         built = sorted(cache.glob("llama-server-*/llama-server"))
-        server = built[-1] if built else cache / "llama-server-VERSION" / "llama-server"
+        server = built[-1] if built else cache / "llama-server-*" / "llama-server"
     model = Path(os.environ.get("LLAMA_MODEL") or cache / MODEL_FILE)
     missing = [str(p) for p in (server, model) if not p.is_file()]
     if missing:
@@ -88,11 +87,11 @@ def find_provisioned() -> tuple[Path, Path] | str:
     return server, model
 
 
-def die_with_parent() -> None:
-    """In the child before exec: SIGTERM when the test process dies, however it dies."""
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+def dying_with_us(argv: list[str]) -> list[str]:
+    """``argv`` sent SIGTERM when this process dies, however it dies (util-linux's setpriv
+    sets PR_SET_PDEATHSIG, which survives its exec; no preexec_fn in a threaded process)."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "TERM", "--", *argv] if setpriv else argv
 
 
 def free_port() -> int:
@@ -152,24 +151,30 @@ class Servers:
         self.model = model
         self.logs = logs
         self.running: dict[str, LlamaServer] = {}
+        self.private: list[LlamaServer] = []
 
     def get(self, kind: str) -> LlamaServer:
         if kind not in self.running:
             self.running[kind] = self._start(kind)
         return self.running[kind]
 
+    def start_private(self, kind: str) -> LlamaServer:
+        """A server no other test shares (for one a test may kill); stopped at the end."""
+        server = self._start(kind)
+        self.private.append(server)
+        return server
+
     def _start(self, kind: str) -> LlamaServer:
         port = free_port()
-        log = self.logs / f"llama-{kind}.log"
+        log = self.logs / f"llama-{kind}-{port}.log"
         argv = [str(self.binary), "-m", str(self.model), "--host", "127.0.0.1"]
         argv += ["--port", str(port), *COMMON, *KINDS[kind]]
         with log.open("wb") as sink:
             proc = subprocess.Popen(
-                argv,
+                dying_with_us(argv),
                 stdin=subprocess.DEVNULL,
                 stdout=sink,
                 stderr=subprocess.STDOUT,
-                preexec_fn=die_with_parent,
             )
         server = LlamaServer(kind, port, self.model, proc, log)
         deadline = time.monotonic() + STARTUP_LIMIT
@@ -182,7 +187,8 @@ class Servers:
                     return server
             time.sleep(0.05)  # polling a starting process: nothing to wait on instead
         self._stop(server)
-        pytest.fail(f"llama-server ({kind}) not ready in {STARTUP_LIMIT:.0f} s:\n{server.log_tail()}")
+        limit = f"{STARTUP_LIMIT:.0f} s"
+        pytest.fail(f"llama-server ({kind}) not ready in {limit}:\n{server.log_tail()}")
 
     @staticmethod
     def _stop(server: LlamaServer) -> None:
@@ -195,9 +201,10 @@ class Servers:
                 server.proc.wait(10)
 
     def close(self) -> None:
-        for server in self.running.values():
+        for server in [*self.running.values(), *self.private]:
             self._stop(server)
         self.running.clear()
+        self.private.clear()
 
 
 @pytest.fixture(scope="session")
@@ -247,7 +254,7 @@ def real_config(servers: Servers) -> str:
         parts.append(profile("wrongpath", running["think"].root + "/api"))
     if "inline" in running:
         parts.append(profile("inline", running["inline"].url))
-        parts.append(profile("slowprompt", running["inline"].url, idle_timeout=1, max_tokens=5))
+        parts.append(profile("slowprompt", running["inline"].url, idle_timeout=1, max_tokens=12))
     if "keyed" in running:
         parts.append(profile("keyed", running["keyed"].url, api_key_env="DEEPSEEK_API_KEY"))
         parts.append(profile("keyless", running["keyed"].url))
