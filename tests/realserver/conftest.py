@@ -36,13 +36,14 @@ from conftest import CANARY_DEEPSEEK
 
 HERE = Path(__file__).parent
 THINK_TEMPLATE = HERE / "think.jinja"
+PROVISION = HERE / "provision.sh"
 MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 STARTUP_LIMIT = 60.0  # seconds: the model loads in about one on an idle machine
 # The keyed server's key is a canary: the fixture's leak check then covers it too.
 SERVER_KEY = CANARY_DEEPSEEK
 
 # Every kind shares the model, one thread (the model is tiny; two workers share two cores),
-# greedy sampling's seed, and no web UI.
+# a fixed seed, and no web UI.
 COMMON = ("-t", "1", "--seed", "1", "--no-webui", "--metrics")
 # A template that opens <think> at the generation prompt, plus a reasoning budget small enough
 # that SmolLM2's short answers still get past it into the answer.
@@ -72,9 +73,10 @@ def find_provisioned() -> tuple[Path, Path] | str:
     if env_server := os.environ.get("LLAMA_SERVER"):
         server = Path(env_server)
     else:
-        # provision.sh names the directory after the llama-cpp-python release it built from
-        built = sorted(cache.glob("llama-server-*/llama-server"))
-        server = built[-1] if built else cache / "llama-server-*" / "llama-server"
+        # provision.sh names the directory after the llama-cpp-python release it builds from
+        release = re.search(r"^LLAMA_CPP_PYTHON=(\S+)$", PROVISION.read_text(), re.MULTILINE)
+        assert release, f"no LLAMA_CPP_PYTHON= line in {PROVISION}"
+        server = cache / f"llama-server-{release.group(1)}" / "llama-server"
     model = Path(os.environ.get("LLAMA_MODEL") or cache / MODEL_FILE)
     missing = [str(p) for p in (server, model) if not p.is_file()]
     if missing:
