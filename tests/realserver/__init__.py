@@ -1,0 +1,1 @@
+"""The real-server test tier (a package, so its conftest does not shadow tests/conftest.py)."""
