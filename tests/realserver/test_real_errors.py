@@ -1,7 +1,7 @@
 """What llama-server refuses, as the user sees it: one line on stderr, the documented exit code.
 
 Its error bodies (saved in tests/fixtures/llamacpp/) carry ``code`` as an integer and a
-standard ``type``; the hints the tool adds on top are issue 11 item 7 and 9 (xfail until then).
+standard ``type``; the hints the tool adds on top are issue 11 item 7 and 9.
 """
 
 from __future__ import annotations
@@ -34,9 +34,6 @@ def test_a_path_the_server_does_not_serve_is_rejected_in_one_line(cli, think):
     assert ledger_rows(cli)[-1]["outcome"] != "ok"
 
 
-@pytest.mark.xfail(
-    strict=True, raises=AssertionError, reason="issue 11 item 7: a 404 gets no hint about /v1"
-)
 def test_a_path_the_server_does_not_serve_gets_a_hint_about_v1(cli, think):
     line = one_error_line(cli.run("ask", "-p", "wrongpath", "hi").stderr)
     assert "/v1" in line
@@ -50,9 +47,6 @@ def test_a_prompt_longer_than_the_context_is_rejected_in_one_line(cli, keyed):
     assert "exceeds the available context size (256 tokens)" in line
 
 
-@pytest.mark.xfail(
-    strict=True, raises=AssertionError, reason="issue 11 item 7: context overflow gets no hint"
-)
 def test_a_prompt_longer_than_the_context_gets_a_hint(cli, keyed):
     line = one_error_line(cli.run("ask", "-p", "keyed", TOO_LONG).stderr)
     assert "/clear" in line
@@ -83,19 +77,11 @@ def test_a_wrong_key_exits_77_in_one_line(cli, keyed):
     assert "sk-not-the-servers" not in line
 
 
-@pytest.mark.xfail(
-    strict=True, raises=AssertionError, reason="issue 11 item 9: the hint does not name api_key_env"
-)
 def test_a_keyless_profile_is_told_to_set_api_key_env(cli, keyed):
     line = one_error_line(cli.run("ask", "-p", "keyless", "hi").stderr)
     assert "api_key_env" in line
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 11 item 8: an aborted batch says nothing is left",
-)
 def test_a_batch_stopped_by_401_says_the_items_remain(cli, keyed, tmp_path):
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps({"id": f"q{i}", "prompt": "hi"}) + "\n" for i in range(3)))
