@@ -30,10 +30,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from deepseek_cli.batch.input.reader import read_lines
 from deepseek_cli.batch.records import record_key
 from deepseek_cli.errors import CliError, ExitCode, LockedError, UsageError
-from deepseek_cli.safefile import flock, fsync_dir
+from deepseek_cli.safefile import flock, fsync_dir, read_lines
 
 SYNC_AFTER_SECONDS = 0.75  # plus the ticker's period: every record is on disk within ~1 s
 SYNC_AFTER_RECORDS = 100

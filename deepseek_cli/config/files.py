@@ -14,6 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from deepseek_cli.errors import ConfigError
+from deepseek_cli.safefile import MiB, TooLarge, read_limited, size_text
+
+# A config file is a few KiB; anything past this is not one (``--config /dev/zero``).
+MAX_CONFIG_BYTES = 1 * MiB
 
 # Profile keys and the types their values must have.
 _NUMBER = (int, float)
@@ -73,14 +77,12 @@ def load_config_file(path: Path, *, required: bool = False) -> ConfigFile:
     Errors name the path, line and column but never echo the file's text, which may hold a key.
     """
     try:
-        raw = path.read_bytes()
+        raw = read_config_bytes(path)
         mode = path.stat().st_mode
     except FileNotFoundError:
         if required:
             raise ConfigError(f"config file {path} does not exist") from None
         return ConfigFile(path, {}, True, False)
-    except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
@@ -95,6 +97,21 @@ def load_config_file(path: Path, *, required: bool = False) -> ConfigFile:
         ) from None
     validate_config(data, path)
     return ConfigFile(path, data, (mode & 0o077) == 0, True)
+
+
+def read_config_bytes(path: Path) -> bytes:
+    """The config file's bytes, bounded; a file that cannot be read is exit 78 naming it
+    (``FileNotFoundError`` is left to the caller, for which a missing file may be fine)."""
+    try:
+        return read_limited(path, MAX_CONFIG_BYTES)
+    except FileNotFoundError:
+        raise
+    except TooLarge:
+        raise ConfigError(
+            f"config file {path} is larger than {size_text(MAX_CONFIG_BYTES)}; not a config"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
 
 
 def _check_types(

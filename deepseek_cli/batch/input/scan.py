@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from deepseek_cli.batch.input.grammar import BadLine, RequestLine, parse_line
-from deepseek_cli.batch.input.reader import read_lines
 from deepseek_cli.batch.input.source import InputSource
+from deepseek_cli.safefile import read_lines
 
 MAX_LINE_BYTES = 8 * 1024 * 1024
 # The id when it is a line's first field: lets a resume skip done lines without parsing them.
