@@ -7,8 +7,11 @@ traceback, never an "internal error" (exit 1), never a read without bound.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import signal
+import sqlite3
 import subprocess
 import sys
 
@@ -262,3 +265,140 @@ def test_config_set_api_key_refuses_a_key_with_a_control_character(cli):
     assert result.code == 78
     assert "the API key from stdin contains a space or a control character" in result.stderr
     assert "api_key" not in (cli.home / "config.toml").read_text()
+
+
+# --- disk full, read-only directories: exit 74, saying what failed ---------------------------
+
+
+def _mount(*args: str) -> bool:
+    return subprocess.run(["mount", *args], capture_output=True, check=False).returncode == 0
+
+
+@pytest.fixture
+def read_only_dir(tmp_path):
+    """An empty directory nobody (root included) can write in."""
+    path = tmp_path / "ro"
+    path.mkdir()
+    if os.geteuid() != 0:
+        path.chmod(0o555)
+        yield path
+        path.chmod(0o755)
+        return
+    if not (_mount("--bind", str(path), str(path)) and _mount("-o", "remount,ro,bind", str(path))):
+        pytest.skip("cannot mount a read-only directory here")
+    yield path
+    subprocess.run(["umount", str(path)], check=False)
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A directory on a 64 KiB file system that is full."""
+    path = tmp_path / "full"
+    path.mkdir()
+    if os.geteuid() != 0 or not _mount("-t", "tmpfs", "-o", "size=64k", "tmpfs", str(path)):
+        pytest.skip("needs root to mount a small tmpfs")
+    with (path / "filler").open("wb") as fh, contextlib.suppress(OSError):
+        fh.write(b"x" * (1 << 20))
+    yield path
+    subprocess.run(["umount", str(path)], check=False)
+
+
+def test_chat_whose_session_cannot_be_saved_says_so_and_exits_74(cli, full_disk):
+    env = {
+        "DEEPSEEK_CLI_HOME": str(full_disk),
+        "DEEPSEEK_CLI_CONFIG": str(cli.home / "config.toml"),
+    }
+    result = cli.run("chat", "--session", "s", input="hi\nagain\n", env=env)
+    no_internal_error(result)
+    assert result.code == 74
+    assert result.stdout == "echo:hi\necho:again\n"  # the answers were still shown
+    assert "session s not saved: No space left on device" in result.stderr
+    assert "provider" not in result.stderr
+
+
+def test_chat_in_a_read_only_home_exits_74_before_sending(cli, read_only_dir):
+    env = {
+        "DEEPSEEK_CLI_HOME": str(read_only_dir),
+        "DEEPSEEK_CLI_CONFIG": str(cli.home / "config.toml"),
+    }
+    result = cli.run("chat", "--session", "s", input="hi\n", env=env)
+    no_internal_error(result)
+    assert result.code == 74
+    assert "cannot lock session s" in result.stderr
+    assert cli.server.requests == []
+
+
+def test_batch_output_on_a_full_disk_exits_74_not_unavailable(cli, full_disk):
+    (cli.home / "in.jsonl").write_text(
+        "".join(json.dumps({"id": f"q{i}", "prompt": "x" * 2000}) + "\n" for i in range(40))
+    )
+    result = cli.run("batch", "run", "in.jsonl", "-o", str(full_disk / "out.jsonl"))
+    no_internal_error(result)
+    assert result.code == 74
+    assert f"cannot write {full_disk / 'out.jsonl'}" in result.stderr
+    assert "No space left on device" in result.stderr
+
+
+def test_batch_output_in_a_read_only_directory_exits_74(cli, read_only_dir):
+    (cli.home / "in.jsonl").write_text(json.dumps({"id": "q", "prompt": "x"}) + "\n")
+    result = cli.run("batch", "run", "in.jsonl", "-o", str(read_only_dir / "out.jsonl"))
+    no_internal_error(result)
+    assert result.code == 74
+    assert f"cannot open {read_only_dir / 'out.jsonl'}" in result.stderr
+    assert cli.server.requests == []
+
+
+@pytest.mark.parametrize("command", [["init", "--force"], ["set", "ds.model", "m"]], ids=" ".join)
+def test_config_writes_in_a_read_only_directory_exit_74(cli, read_only_dir, command):
+    target = read_only_dir / "config.toml"
+    result = cli.run("config", *command, "--config", str(target))
+    no_internal_error(result)
+    assert result.code == 74
+    assert f"cannot write {target}" in result.stderr
+
+
+def test_ask_with_a_ledger_on_a_full_disk_answers_and_warns(cli, full_disk):
+    env = {
+        "DEEPSEEK_CLI_HOME": str(full_disk),
+        "DEEPSEEK_CLI_CONFIG": str(cli.home / "config.toml"),
+    }
+    result = cli.run("ask", "hi", env=env)
+    assert result.code == 0 and result.stdout == "echo:hi\n"
+    assert f"usage not recorded in {full_disk / 'usage.db'}" in result.stderr
+
+
+# --- closed standard streams ------------------------------------------------------------------
+
+
+def test_closed_stderr_still_saves_the_session_and_the_ledger_row(cli):
+    result = shell(cli, "ds chat --session s 2>&-", input="/usage\nhi\n")
+    assert result.code == 0 and result.stdout == "echo:hi\n"
+    saved = json.loads((cli.home / "sessions" / "s.json").read_text())
+    assert [t["answer"] for t in saved["turns"]] == ["echo:hi"]
+    rows = sqlite3.connect(cli.home / "usage.db").execute("SELECT command FROM calls").fetchall()
+    assert rows == [("chat",)]
+
+
+def test_closed_stderr_still_writes_every_batch_record(cli):
+    (cli.home / "in.jsonl").write_text(
+        "".join(json.dumps({"id": f"q{i}", "prompt": "x"}) + "\n" for i in range(3))
+    )
+    result = shell(cli, "ds batch run in.jsonl -o out.jsonl 2>&-")
+    assert result.code == 0, result
+    assert len((cli.home / "out.jsonl").read_text().splitlines()) == 3
+
+
+def test_closed_stdout_ends_a_piped_chat_after_saving_its_turn(cli):
+    result = shell(cli, "ds chat --session s >&-", input="first\nsecond\n")
+    assert result.code == 0, result
+    assert "Traceback" not in result.stderr and "error" not in result.stderr
+    assert len(cli.server.requests) == 1  # nobody reads: the second line is not sent
+    saved = json.loads((cli.home / "sessions" / "s.json").read_text())
+    assert [t["prompt"] for t in saved["turns"]] == ["first"]
+
+
+@pytest.mark.parametrize("args", [["ask", "hi"], ["ask", "--json", "hi"], ["usage"]], ids=" ".join)
+def test_closed_stdout_ends_quietly(cli, args):
+    result = shell(cli, f"ds {' '.join(args)} >&-")
+    assert result.code == 0, result
+    assert "Traceback" not in result.stderr and "error" not in result.stderr

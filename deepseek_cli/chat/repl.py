@@ -192,6 +192,8 @@ class Repl:
             )
         )
         self.save()
+        if status == "ok" and result.status == "output_closed":
+            raise ExitRepl  # nobody reads the answers any more: send nothing else
         if self.interactive:
             say.dim(usage_line(reply, cost))
 
