@@ -402,3 +402,107 @@ def test_closed_stdout_ends_quietly(cli, args):
     result = shell(cli, f"ds {' '.join(args)} >&-")
     assert result.code == 0, result
     assert "Traceback" not in result.stderr and "error" not in result.stderr
+
+
+# --- numbers that are not numbers ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-t", "nan"],
+        ["--top-p", "nan"],
+        ["--timeout", "nan"],
+        ["--timeout", "inf"],
+        ["-x", "temperature=NaN"],
+        ["-x", "logit_bias=[1, Infinity]"],
+        ["-x", "top_k=1e999"],
+    ],
+    ids=" ".join,
+)
+def test_flags_that_are_not_finite_numbers_exit_2(cli, args):
+    result = cli.run("ask", *args, "hi")
+    no_internal_error(result)
+    assert result.code == 2, result
+    assert "not a finite number" in result.stderr or "not JSON numbers" in result.stderr
+    assert cli.server.requests == []
+
+
+@pytest.mark.parametrize(
+    "flag", ["--backoff", "--grace", "--outage-budget", "--max-wait", "--ramp"]
+)
+def test_batch_float_flags_refuse_nan(cli, flag):
+    (cli.home / "in.jsonl").write_text(json.dumps({"id": "q", "prompt": "x"}) + "\n")
+    result = cli.run("batch", "run", "in.jsonl", "-o", "out.jsonl", flag, "nan")
+    assert result.code == 2 and "nan is not a finite number" in result.stderr
+    assert cli.server.requests == []
+
+
+def test_a_float_option_with_a_range_refuses_nan_and_inf():
+    import typer
+
+    from deepseek_cli.cli.options import FiniteFloat, option
+
+    declared = option("--seconds SECONDS", "A duration.", min=0.0)
+    assert isinstance(declared.click_type, FiniteFloat)
+    kind = FiniteFloat(0.0, 2.0)
+    assert kind.convert("1.5", None, None) == 1.5
+    for text in ("nan", "inf", "-inf", "3"):
+        with pytest.raises(typer.BadParameter):
+            kind.convert(text, None, None)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("temperature = nan", "'temperature' must be a number from 0 to 2, not nan"),
+        ("top_p = inf", "'top_p' must be a number from 0 to 1, not inf"),
+        ("timeout = -5", "'timeout' must be a number at least 0.1, not -5"),
+        ("idle_timeout = nan", "'idle_timeout' must be a number at least 0.1, not nan"),
+        ("max_tokens = 0", "'max_tokens' must be a number at least 1, not 0"),
+        ("concurrency = 0", "'concurrency' must be a number at least 1, not 0"),
+        ('model = ""', "'model' is empty"),
+        ('api_key_env = " "', "'api_key_env' is empty"),
+        ('reasoning_effort = "loud"', "'reasoning_effort' must be one of minimal, low"),
+        ('currency = "dollars"', "'currency' must be a three-letter code"),
+        ("extra_body = { a = [1, nan] }", "'extra_body' holds nan or inf"),
+    ],
+    ids=lambda v: v.split(" ")[0] if " = " in v else "",
+)
+def test_config_values_out_of_range_exit_78(cli, line, message):
+    cli.write_config(
+        f"""
+        [profiles.ds]
+        provider = "deepseek"
+        base_url = "{cli.server.url}"
+        {line}
+        """
+    )
+    result = cli.run("ask", "-p", "ds", "hi")
+    no_internal_error(result)
+    assert result.code == 78, result
+    assert f"[profiles.ds]: {message}" in result.stderr
+    assert cli.server.requests == []
+
+
+def test_config_set_refuses_nan(cli):
+    before = (cli.home / "config.toml").read_text()
+    result = cli.run("config", "set", "ds.temperature", "nan")
+    assert result.code == 2
+    assert "profiles.ds.temperature must be a finite number, not 'nan'" in result.stderr
+    assert (cli.home / "config.toml").read_text() == before
+
+
+def test_batch_lines_with_nan_or_huge_numbers_are_invalid_input(cli):
+    (cli.home / "in.jsonl").write_text(
+        '{"id": "a", "prompt": "x", "temperature": NaN}\n'
+        '{"id": "b", "prompt": "x", "extra": {"k": -Infinity}}\n'
+        '{"id": "c", "prompt": "x", "top_p": 1e400}\n'
+    )
+    result = cli.run("batch", "run", "in.jsonl", "-o", "out.jsonl")
+    no_internal_error(result)
+    assert result.code == 65
+    assert "in.jsonl:1: invalid JSON (NaN is not a JSON number)" in result.stderr
+    assert "in.jsonl:2: invalid JSON (-Infinity is not a JSON number)" in result.stderr
+    assert "in.jsonl:3: invalid JSON (1e400 is too large a number)" in result.stderr
+    assert cli.server.requests == []

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import math
 import stat
 import tomllib
 from collections.abc import Iterator, Mapping
@@ -192,9 +193,12 @@ def coerce(setting: Setting, raw: str) -> Any:
         except ValueError:
             pass
         try:
-            return float(raw)
+            number = float(raw)
         except ValueError:
             raise UsageError(f"{what} must be a number, not '{raw}'") from None
+        if not math.isfinite(number):
+            raise UsageError(f"{what} must be a finite number, not '{raw}'")
+        return number
     if dict in wanted:
         try:
             value = json.loads(raw)
