@@ -7,6 +7,9 @@ status, so commands never print errors themselves.
 
 from __future__ import annotations
 
+import contextlib
+import errno
+from collections.abc import Iterator
 from enum import IntEnum
 
 
@@ -17,6 +20,7 @@ class ExitCode(IntEnum):
     PARTIAL = 4
     DATA = 65
     UNAVAILABLE = 69
+    IOERR = 74
     TEMPFAIL = 75
     NOPERM = 77
     CONFIG = 78
@@ -57,6 +61,42 @@ class NoAnswerError(CliError):
 
 class LockedError(CliError):
     exit_code = ExitCode.TEMPFAIL
+
+
+class LocalIOError(CliError):
+    """Our own file could not be written or read: disk full, a read-only directory. The
+    provider is fine, and the work can be resumed once there is room."""
+
+    exit_code = ExitCode.IOERR
+
+
+@contextlib.contextmanager
+def local_io(what: str) -> Iterator[None]:
+    """Turn an ``OSError`` on our own files inside the block into exit 74 saying ``what``
+    failed (``cannot write the config file``) and where."""
+    try:
+        yield
+    except OSError as exc:
+        raise io_error(exc, what) from None
+
+
+def io_error(exc: OSError, what: str) -> LocalIOError:
+    """The error for an ``OSError`` on one of our own files: ``what`` failed, and why."""
+    name = str(exc.filename) if exc.filename else ""
+    where = f" ({name})" if name and name not in what else ""
+    return LocalIOError(f"{what}: {exc.strerror or exc}{where}", _IO_HINTS.get(exc.errno or 0))
+
+
+_IO_HINTS = {
+    errno.ENOSPC: "free some disk space and run it again",
+    errno.EDQUOT: "free some disk space (quota) and run it again",
+    errno.EROFS: "choose a writable place",
+    errno.EACCES: "check the permissions of that path",
+    errno.EPERM: "check the permissions of that path",
+}
+
+# The errors that say "our own file cannot be written here", not "we have a bug".
+LOCAL_IO_ERRNOS = frozenset(_IO_HINTS) | {errno.EIO, errno.EFBIG, errno.EISDIR, errno.ENOTDIR}
 
 
 class Interrupted(CliError):

@@ -1,4 +1,4 @@
-"""Private directories, atomic file writes, file locks and file hashes.
+"""Private directories, atomic file writes, file locks, bounded reads and file hashes.
 
 Anything that may hold a key, a prompt or an answer is created 0600 inside a 0700 directory
 from its first byte (never chmod-ed afterwards), and replaced atomically so a crash leaves
@@ -6,6 +6,11 @@ either the old file or the new one, never a torn one. Every writer of such a fil
 through :class:`AtomicWriter` (or :func:`write_atomic` for bytes in hand), and every
 advisory lock through :func:`flock`/:func:`locked`/:func:`locked_directory`, so the rules
 are written once.
+
+Every read of something a user names (a file, a device, a pipe, stdin) goes through
+:func:`read_limited` or :func:`read_lines`, which never hold more than a stated limit:
+``-f /dev/zero`` or ``chat < /dev/zero`` must end with a clear line, not with the kernel
+killing the process.
 """
 
 from __future__ import annotations
@@ -14,11 +19,14 @@ import contextlib
 import fcntl
 import io
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO
+
+MiB = 1024 * 1024
 
 
 def ensure_private_dir(path: Path) -> Path:
@@ -182,3 +190,61 @@ def file_sha256(handle: io.BufferedIOBase) -> str:
     import hashlib
 
     return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+class TooLarge(Exception):
+    """A file or stream holds more than its reader's limit; ``limit`` is that limit."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"larger than {size_text(limit)}")
+        self.limit = limit
+
+
+def size_text(size: int) -> str:
+    """A limit as people write it: ``8 MiB``, ``64 KiB``, ``100 bytes``."""
+    for unit, name in ((1 << 30, "GiB"), (MiB, "MiB"), (1024, "KiB")):
+        if size >= unit and size % unit == 0:
+            return f"{size // unit} {name}"
+    return f"{size} bytes"
+
+
+def read_limited(source: Path | BinaryIO, limit: int) -> bytes:
+    """All of a file (or of an open binary stream), or :class:`TooLarge` when it holds more
+    than ``limit`` bytes. A regular file is measured before it is read; anything else (a
+    device that never ends, a pipe) is read up to ``limit + 1`` bytes and no further."""
+    if not isinstance(source, Path):
+        data: bytes = source.read(limit + 1)
+    else:
+        with source.open("rb") as handle:
+            info = os.fstat(handle.fileno())
+            if stat.S_ISREG(info.st_mode) and info.st_size > limit:
+                raise TooLarge(limit)
+            data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise TooLarge(limit)
+    return data
+
+
+def read_lines(fh: Any, limit: int) -> Iterator[tuple[int, bytes | None]]:
+    """``(line number, bytes)`` for every line; ``None`` for a line longer than ``limit``.
+
+    Why not ``for line in f``: it buffers a whole line however long it is, and a batch input
+    (or an output file being resumed, a provider's result file, a piped chat) can be a 2 GiB
+    file with no newline at all. Every line is read with ``readline(limit + 1)``; a longer
+    one is consumed in bounded pieces and reported as too long, never kept. At most
+    ``limit + 1`` bytes of any line are held at once.
+    """
+    lineno = 0
+    while True:
+        chunk: bytes = fh.readline(limit + 1)
+        if not chunk:
+            return
+        lineno += 1
+        if len(chunk) > limit and not chunk.endswith(b"\n"):
+            while True:
+                rest: bytes = fh.readline(1 << 20)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            yield lineno, None
+            continue
+        yield lineno, chunk

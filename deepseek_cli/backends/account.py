@@ -22,6 +22,9 @@ from deepseek_cli.backends.error_map import map_error
 from deepseek_cli.config.profiles import Profile, api_root
 from deepseek_cli.errors import NetworkError, ServerError, TimeoutExpired, UsageError
 
+# A balance or an error body is a few hundred bytes: read no more than this of either.
+MAX_BODY_BYTES = 1 << 20
+
 
 @dataclass(frozen=True)
 class BalanceInfo:
@@ -86,7 +89,7 @@ def fetch_balance(profile: Profile, api_key: str) -> Balance:
     timeout = min(profile.timeouts.total, 30.0)
     try:
         with opener.open(request, timeout=timeout) as response:
-            raw = response.read()
+            raw = response.read(MAX_BODY_BYTES)  # a balance is a few hundred bytes
     except urllib.error.HTTPError as exc:
         raise _http_error(profile, exc) from None
     except TimeoutError:
@@ -102,7 +105,7 @@ def fetch_balance(profile: Profile, api_key: str) -> Balance:
 
 
 def _http_error(profile: Profile, exc: urllib.error.HTTPError) -> Exception:
-    body = exc.read()
+    body = exc.read(MAX_BODY_BYTES)
     code = message = None
     try:
         data = json.loads(body)

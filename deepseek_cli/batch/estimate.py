@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from deepseek_cli.batch.input.grammar import RequestLine
 from deepseek_cli.batch.input.scan import MAX_LINE_BYTES, iter_lines, scan
-from deepseek_cli.batch.input.source import InputSource
+from deepseek_cli.batch.input.source import InputSource, check_input
 from deepseek_cli.batch.planner import Planner
 from deepseek_cli.catalog.pricing import Spend, cost_of
 from deepseek_cli.catalog.tokens import prompt_tokens
@@ -53,10 +52,9 @@ def estimate(
 
         eligibility.check_profile(settings.profile)
         factor = eligibility.BATCH_PRICE_FACTOR
-    if input_path != "-" and not Path(input_path).is_file():
-        raise UsageError(f"cannot read {input_path}: no such file")
+    check_input(input_path)
     try:
-        source = InputSource(input_path)
+        source = InputSource(input_path, max_line_bytes=max_line_bytes)
         found = scan(source, max_line_bytes)
     except OSError as exc:
         raise UsageError(f"cannot read {input_path}: {exc.strerror or exc}") from None

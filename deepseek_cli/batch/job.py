@@ -29,7 +29,7 @@ from pathlib import Path
 
 from deepseek_cli.backends import Backend, make_backend
 from deepseek_cli.batch.input.scan import MAX_LINE_BYTES, InputScan, iter_lines, scan
-from deepseek_cli.batch.input.source import InputSource
+from deepseek_cli.batch.input.source import InputSource, check_input
 from deepseek_cli.batch.ledger_feed import LedgerFeed
 from deepseek_cli.batch.limits import Limits
 from deepseek_cli.batch.planner import Planner
@@ -95,8 +95,7 @@ def run(flags: RequestFlags, options: RunOptions) -> None:
     output, errors = options.files.paths(
         options.input, why_a_file="the output must be a file so the job can resume"
     )
-    if options.input != "-" and not Path(options.input).is_file():
-        raise UsageError(f"cannot read {options.input}: no such file")
+    check_input(options.input)
     files = OutputFiles(output, errors)
     files.open()
     for text in files.notices:
@@ -118,10 +117,13 @@ def _read_input(
     options: RunOptions, files: OutputFiles, output: Path
 ) -> tuple[InputSource, InputScan]:
     """Open the input (spooling stdin) and validate every line; raises on unusable input."""
-    if options.input != "-" and files.same_file_as(Path(options.input)):
+    # Also through stdin: ``batch run - -o in.jsonl < in.jsonl`` would append to its input.
+    if files.same_file_as(0 if options.input == "-" else Path(options.input)):
         raise UsageError("the input file is also the output or errors file")
     try:
-        source = InputSource(options.input, spool_dir=output.resolve().parent)
+        source = InputSource(
+            options.input, spool_dir=output.resolve().parent, max_line_bytes=options.max_line_bytes
+        )
     except OSError as exc:
         raise UsageError(f"cannot read {options.input}: {exc.strerror or exc}") from None
     try:
@@ -159,6 +161,12 @@ def _execute(
             if key is None:
                 unreadable += 1
                 continue
+            if isinstance(key, str):  # records.INPUT_LINE: never a result
+                raise UsageError(
+                    f"{which.path} holds batch input lines, not results: is it an input file? "
+                    "nothing was sent",
+                    "write to another -o file",
+                )
             item_id, line = key
             if item_id is not None:
                 if which is files.errors and item_id in pending:

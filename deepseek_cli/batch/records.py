@@ -155,10 +155,29 @@ def _openai_success(item_id: str, model: str, reply: Reply) -> dict[str, Any]:
     }
 
 
-def record_key(line: bytes) -> tuple[str | None, int | None] | None:
-    """``(id, line)`` of a record; ``None`` when the line is not a record we can read.
+# The last field of every record we write, closing the line: ``attempts`` (native), and
+# ``error`` (openai; null on success). Ending the line, it can only be a top-level field, so a
+# line with this tail is a record without a full parse; any other line is parsed and checked.
+_RECORD_TAIL = re.compile(rb'(,"attempts":\d+|[}l],"error":null)\}$')
+
+# What marks a batch input line (ours or a provider-Batch one) that is not a record.
+INPUT_LINE = "input"
+
+
+def _is_record(record: dict[str, Any]) -> bool:
+    """Whether a JSON object has the shape of a record we write (either format)."""
+    if "custom_id" in record:
+        return "response" in record and "error" in record
+    return "answer" in record or "error" in record
+
+
+def record_key(line: bytes) -> tuple[str | None, int | None] | str | None:
+    """``(id, line)`` of a record; ``None`` when the line is not a record we can read, and
+    :data:`INPUT_LINE` when it is a batch input line (the output file is an input file).
 
     An id-less record (an unusable input line) is keyed by its input line number instead.
+    Only lines with a record's shape count: an input line in the output file (``-o`` naming
+    an input, ``cat in.jsonl | batch run - -o in.jsonl``) must never mark its id as done.
     """
     body = line.rstrip(b"\r\n")
     if not body.endswith(b"}"):
@@ -169,6 +188,7 @@ def record_key(line: bytes) -> tuple[str | None, int | None] | None:
         match is not None
         and match.group(2) != b"null"
         and (match.group(1) == b"custom_id" or b'"custom_id"' not in body)
+        and _RECORD_TAIL.search(body)
     ):
         token = match.group(2)
         try:
@@ -183,6 +203,8 @@ def record_key(line: bytes) -> tuple[str | None, int | None] | None:
         return None
     if not isinstance(record, dict):
         return None
+    if not _is_record(record):
+        return INPUT_LINE if {"prompt", "messages", "body"} & set(record) else None
     key = record.get("custom_id") if "custom_id" in record else record.get("id")
     if isinstance(key, str):
         return key, None

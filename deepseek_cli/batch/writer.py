@@ -24,16 +24,24 @@ a record is closed here:
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from deepseek_cli.batch.input.reader import read_lines
 from deepseek_cli.batch.records import record_key
-from deepseek_cli.errors import CliError, ExitCode, LockedError, UsageError
-from deepseek_cli.safefile import flock, fsync_dir
+from deepseek_cli.errors import (
+    LOCAL_IO_ERRNOS,
+    CliError,
+    ExitCode,
+    LockedError,
+    UsageError,
+    io_error,
+)
+from deepseek_cli.safefile import flock, fsync_dir, read_lines
 
 SYNC_AFTER_SECONDS = 0.75  # plus the ticker's period: every record is on disk within ~1 s
 SYNC_AFTER_RECORDS = 100
@@ -41,9 +49,10 @@ MAX_RECORD_BYTES = 512 * 1024 * 1024  # resume scan: a longer line is not ours
 
 
 class OutputError(CliError):
-    """Writing a record failed (disk full, file size limit): the job stops, resumable."""
+    """Writing a record failed (disk full, file size limit): the job stops, resumable. The
+    provider is fine: exit 74, never "unavailable"."""
 
-    exit_code = ExitCode.UNAVAILABLE
+    exit_code = ExitCode.IOERR
 
 
 @dataclass
@@ -135,13 +144,17 @@ class OutputFiles:
     def open(self) -> None:
         try:
             self.files.append(self._open_one(self.output_path))
+            self._check_distinct()
             self.files.append(self._open_one(self.errors_path))
         except BaseException:
+            self.discard_unused()
             self.close()
             raise
-        out, err = os.fstat(self.output.fd), os.fstat(self.errors.fd)
-        if (out.st_dev, out.st_ino) == (err.st_dev, err.st_ino):
-            self.close()
+
+    def _check_distinct(self) -> None:
+        """Checked before the errors file is opened: a second lock on the output's inode
+        would fail and read as "in use by another batch job"."""
+        if self.same_file_as(self.errors_path):
             raise UsageError("the output and errors files are the same file")
 
     def _open_one(self, path: Path) -> OutFile:
@@ -154,7 +167,14 @@ class OutputFiles:
                 fd = os.open(path, flags | os.O_CREAT, 0o600)
                 created = False
         except OSError as exc:
+            if exc.errno in LOCAL_IO_ERRNOS - {errno.EISDIR, errno.ENOTDIR}:
+                raise io_error(exc, f"cannot open {path}") from None
             raise UsageError(f"cannot open {path}: {exc.strerror}") from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            # A device or a pipe cannot be read back to resume (``/dev/full`` reads as
+            # endless zeros), nor locked per job.
+            os.close(fd)
+            raise UsageError(f"{path} is not a regular file; the output must be one to resume")
         try:
             got = flock(fd, wait=False)
         except OSError as exc:
@@ -196,9 +216,11 @@ class OutputFiles:
         os.fsync(fd)
         return size - keep
 
-    def same_file_as(self, path: Path) -> bool:
+    def same_file_as(self, path: Path | int) -> bool:
+        """Whether ``path`` (or the open descriptor ``path``) is the output or errors file:
+        the same inode, whatever the path (a symlink, a hardlink)."""
         try:
-            st = path.stat()
+            st = os.fstat(path) if isinstance(path, int) else path.stat()
         except OSError:
             return False
         return any(
@@ -207,8 +229,9 @@ class OutputFiles:
         )
 
     # -- resume
-    def keys(self, which: OutFile) -> Iterator[tuple[str | None, int | None] | None]:
-        """The key of every record in ``which`` (``None`` for an unreadable line)."""
+    def keys(self, which: OutFile) -> Iterator[tuple[str | None, int | None] | str | None]:
+        """The key of every record in ``which`` (``None`` for an unreadable line,
+        ``records.INPUT_LINE`` for a batch input line)."""
         fd = os.dup(which.fd)
         with os.fdopen(fd, "rb", buffering=1 << 20) as fh:
             fh.seek(0)

@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion, PathCompleter
@@ -23,7 +23,9 @@ from prompt_toolkit.document import Document
 from prompt_toolkit.history import FileHistory
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
-from deepseek_cli.safefile import ensure_private_dir
+from deepseek_cli.chat.prompt_input import MAX_INPUT_BYTES, decode_text
+from deepseek_cli.errors import InputDataError, UsageError
+from deepseek_cli.safefile import TooLarge, ensure_private_dir, read_limited, size_text
 
 
 class SlashCompleter(Completer):
@@ -71,7 +73,12 @@ def edit_in_editor(initial: str) -> str | None:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(initial)
         subprocess.run([*shlex.split(editor), str(path)], check=False)
-        return path.read_text("utf-8")
+        try:
+            return decode_text(read_limited(path, MAX_INPUT_BYTES), "the edited message")
+        except TooLarge:
+            raise UsageError(
+                f"the edited message is larger than {size_text(MAX_INPUT_BYTES)}; not sent"
+            ) from None
     finally:
         path.unlink(missing_ok=True)
 
@@ -103,16 +110,32 @@ class TerminalLines:
 
 
 class PipedLines:
-    """Each line of a non-terminal stdin is one input: ``printf 'q1\\nq2\\n' | deepseek chat``."""
+    """Each line of a non-terminal stdin is one input: ``printf 'q1\\nq2\\n' | deepseek chat``.
 
-    def __init__(self, stream: TextIO) -> None:
+    A line is read with a bound (``chat < /dev/zero`` must end, not fill memory): a longer
+    one ends the input, since what follows it cannot be told apart from it. A line that is
+    not UTF-8 is a failed turn (exit 65 at the end), and the next line is read as usual.
+    """
+
+    def __init__(self, stream: BinaryIO) -> None:
         self.stream = stream
+        self.lineno = 0
+        self.ended = False
 
     def read(self, prompt: str) -> str:
-        line = self.stream.readline()
+        if self.ended:
+            raise EOFError
+        line = self.stream.readline(MAX_INPUT_BYTES + 1)
         if not line:
             raise EOFError
-        return line
+        self.lineno += 1
+        if len(line) > MAX_INPUT_BYTES and not line.endswith(b"\n"):
+            self.ended = True
+            raise InputDataError(
+                f"stdin line {self.lineno} is longer than {size_text(MAX_INPUT_BYTES)} "
+                "(the limit for a prompt); it and the rest of stdin are not sent"
+            )
+        return decode_text(line, f"stdin line {self.lineno}")
 
     def edit(self, initial: str) -> str | None:
         return None

@@ -12,8 +12,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 from deepseek_cli.errors import InputDataError, UsageError
+from deepseek_cli.safefile import MiB, TooLarge, read_limited, size_text
 
-MAX_INPUT_BYTES = 8 * 1024 * 1024
+# A prompt far larger than any model's context (1M tokens is about 4 MiB of text) is a
+# mistake (``-f /dev/zero``, the wrong file), not a prompt: refused before it fills memory.
+MAX_INPUT_BYTES = 8 * MiB
 _SECRET_NAMES = re.compile(
     r"^(\.env(\..*)?|.*\.(pem|key|p12|pfx|jks|keystore)|id_(rsa|dsa|ecdsa|ed25519)|"
     r"\.netrc|\.pgpass|credentials(\.json)?|\.git-credentials)$",
@@ -26,24 +29,34 @@ _SECRET_CONTENT = re.compile(
 
 def read_stdin(stream: BinaryIO) -> str:
     """All of piped stdin as text, bounded so a runaway pipe cannot exhaust memory."""
-    data = stream.read(MAX_INPUT_BYTES + 1)
-    if len(data) > MAX_INPUT_BYTES:
-        raise InputDataError(f"stdin is larger than {MAX_INPUT_BYTES // (1024 * 1024)} MiB")
+    try:
+        data = read_limited(stream, MAX_INPUT_BYTES)
+    except TooLarge:
+        raise InputDataError(
+            f"stdin is larger than {size_text(MAX_INPUT_BYTES)} (the limit for a prompt)"
+        ) from None
+    return decode_text(data, "stdin")
+
+
+def decode_text(data: bytes, what: str) -> str:
+    """``data`` as UTF-8 text, or exit 65 naming ``what`` and the first bad byte."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputDataError(
-            f"stdin is not UTF-8 text (invalid byte at offset {exc.start})"
+            f"{what} is not UTF-8 text (invalid byte at offset {exc.start})"
         ) from None
 
 
 def read_attachment(path: Path, *, force: bool = False) -> str:
     try:
-        data = path.read_bytes()
+        data = read_limited(path, MAX_INPUT_BYTES)
+    except TooLarge:
+        raise UsageError(
+            f"{path} is larger than {size_text(MAX_INPUT_BYTES)} (the limit for a prompt); not sent"
+        ) from None
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
-    if len(data) > MAX_INPUT_BYTES:
-        raise UsageError(f"{path} is larger than {MAX_INPUT_BYTES // (1024 * 1024)} MiB")
     if not force:
         if _SECRET_NAMES.match(path.name) or _SECRET_CONTENT.search(data):
             raise UsageError(

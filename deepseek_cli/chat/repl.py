@@ -23,7 +23,7 @@ from deepseek_cli.chat.turn import cut_by_max_tokens, plan_and_warn, reply_cost,
 from deepseek_cli.config import settings as settings_module
 from deepseek_cli.config.settings import RequestFlags, Settings
 from deepseek_cli.conversation import Reply, build_messages
-from deepseek_cli.errors import CliError, ExitCode, error_line
+from deepseek_cli.errors import CliError, ExitCode, error_line, io_error
 from deepseek_cli.render import stderr as say
 from deepseek_cli.render.renderer import Renderer
 from deepseek_cli.render.terminal import stderr_columns
@@ -73,6 +73,7 @@ class Repl:
     interactive: bool
     commands: Mapping[str, Command]
     attachments: list[tuple[Path, str]] = field(default_factory=list)
+    lock: sessions.SessionLock | None = None  # this process's claim on the session
     last_failure: ExitCode | None = None
     failed_prompt: str | None = None
     _settings: Settings | None = None
@@ -104,6 +105,10 @@ class Repl:
                 continue  # Ctrl-C at the prompt clears the line
             except EOFError:
                 break
+            except CliError as exc:  # a line that cannot be a prompt (not UTF-8, too long)
+                say.error(error_line(exc))
+                self.last_failure = exc.exit_code
+                continue
             try:
                 self.handle(line)
             except ExitRepl:
@@ -194,6 +199,8 @@ class Repl:
             )
         )
         self.save()
+        if status == "ok" and result.status == "output_closed":
+            raise ExitRepl  # nobody reads the answers any more: send nothing else
         if self.interactive:
             say.dim(usage_line(reply, cost, stderr_columns()))
 
@@ -202,8 +209,18 @@ class Repl:
         self.last_failure = exc.exit_code
         self.failed_prompt = prompt
 
+    def switch(self, lock: sessions.SessionLock, session: Session) -> None:
+        """Use ``session`` from now on, holding ``lock`` on it instead of the old claim."""
+        if self.lock is not None and self.lock.name != lock.name:
+            self.lock.release()
+        self.lock, self.session = lock, session
+
     def save(self) -> None:
+        """Write the session; a failure (disk full, read-only) warns, and the turns stay in
+        memory for the next save. A piped chat then exits 74."""
         try:
             sessions.save(self.env, self.session)
         except OSError as exc:
-            say.warning(f"session not saved: {exc}")
+            error = io_error(exc, f"session {self.session.name} not saved")
+            say.error(error_line(error))
+            self.last_failure = error.exit_code

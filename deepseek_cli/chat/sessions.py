@@ -7,11 +7,19 @@ turn's), not by file times, which a ``touch``, a copy or a restore from backup c
 Files live in ``<data dir>/sessions`` (0700), are 0600 from
 their first byte, and are replaced with temp file + rename so a crash never leaves half a
 session.
+
+One process at a time has a session open: :func:`claim` takes a lock (``.NAME.lock``, flock)
+that the chat holds for as long as it uses that session, and a second ``chat --session NAME``
+is refused (exit 75) instead of each process rewriting the file with its own turns and losing
+the other's. The kernel drops the lock when the holder exits, even by SIGKILL, so a crashed
+chat never blocks the session. A file that is not a session (garbage, not UTF-8, larger than
+any session) is refused with a line naming it, never a traceback.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -20,15 +28,30 @@ from pathlib import Path
 from typing import Any, Literal
 
 from deepseek_cli.config import paths
-from deepseek_cli.errors import UsageError
+from deepseek_cli.errors import LockedError, UsageError, local_io
 from deepseek_cli.events import Message
-from deepseek_cli.safefile import ensure_private_dir, write_atomic
+from deepseek_cli.safefile import (
+    MiB,
+    TooLarge,
+    ensure_private_dir,
+    flock,
+    read_limited,
+    write_atomic,
+)
 from deepseek_cli.timestamps import utc_iso
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
+# A session holds every turn's thinking and answer; 64 MiB is hundreds of long turns, far
+# more than any model's context takes back. A larger file is not one of ours.
+MAX_SESSION_BYTES = 64 * MiB
+
 # "interrupted": Ctrl-C during the answer; the part that arrived is kept.
 TurnStatus = Literal["ok", "interrupted"]
+
+
+class NotASession(ValueError):
+    """A file in the sessions folder that does not hold a session."""
 
 
 @dataclass
@@ -68,11 +91,18 @@ class Session:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Session:
-        turns = [
-            Turn(**{k: v for k, v in t.items() if k in Turn.__dataclass_fields__})
-            for t in data.get("turns", [])
-        ]
-        return cls(name=data["name"], created=data.get("created", ""), turns=turns)
+        """The session in ``data``; ``ValueError`` when it does not have a session's shape."""
+        raw_turns = data.get("turns", [])
+        if not isinstance(data.get("name"), str) or not isinstance(raw_turns, list):
+            raise NotASession("no session name or turn list")
+        turns = []
+        for t in raw_turns:
+            if not isinstance(t, dict) or not all(
+                isinstance(t.get(k), str) for k in ("prompt", "answer")
+            ):
+                raise NotASession("a turn without prompt and answer")
+            turns.append(Turn(**{k: v for k, v in t.items() if k in Turn.__dataclass_fields__}))
+        return cls(name=data["name"], created=str(data.get("created", "")), turns=turns)
 
 
 @dataclass(frozen=True)
@@ -104,20 +134,78 @@ def path_for(env: Mapping[str, str], name: str) -> Path:
     return sessions_dir(env) / f"{check_name(name)}.json"
 
 
+class SessionLock:
+    """The claim on one session: held until :meth:`release` or the process ends."""
+
+    def __init__(self, name: str, fd: int) -> None:
+        self.name = name
+        self._fd: int | None = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing releases the lock
+            self._fd = None
+
+
+def claim(env: Mapping[str, str], name: str) -> SessionLock:
+    """Lock session ``name`` for this process, or exit 75 when another process has it."""
+    with local_io(f"cannot lock session {name}"):
+        folder = ensure_private_dir(sessions_dir(env))
+        fd = os.open(
+            folder / f".{check_name(name)}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600
+        )
+    if not flock(fd, wait=False):
+        os.close(fd)
+        raise LockedError(
+            f"session {name} is open in another deepseek chat",
+            "finish that chat first, or use another --session name",
+        )
+    return SessionLock(name, fd)
+
+
+def claim_new(env: Mapping[str, str]) -> SessionLock:
+    """A lock on a new session's name: two chats started in the same second get two names."""
+    base = new_name()
+    for n in range(1, 100):
+        name = base if n == 1 else f"{base}-{n}"
+        if path_for(env, name).exists():
+            continue
+        try:
+            return claim(env, name)
+        except LockedError:
+            continue
+    raise LockedError("no free session name; try again in a second")
+
+
 def save(env: Mapping[str, str], session: Session) -> None:
     ensure_private_dir(sessions_dir(env))
     data = json.dumps(session.to_json(), ensure_ascii=False, indent=1).encode("utf-8")
     write_atomic(path_for(env, session.name), data)
 
 
+def _read(path: Path) -> dict[str, Any]:
+    """A session file's JSON object; ``ValueError`` (or ``OSError``) when it is not one."""
+    try:
+        data = json.loads(read_limited(path, MAX_SESSION_BYTES).decode("utf-8"))
+    except TooLarge:
+        raise NotASession(f"larger than {MAX_SESSION_BYTES // MiB} MiB") from None
+    if not isinstance(data, dict):
+        raise NotASession("not a JSON object")
+    return data
+
+
 def load(env: Mapping[str, str], name: str) -> Session | None:
     path = path_for(env, name)
     try:
-        return Session.from_json(json.loads(path.read_text("utf-8")))
+        return Session.from_json(_read(path))
     except FileNotFoundError:
         return None
-    except (ValueError, KeyError, TypeError) as exc:
-        raise UsageError(f"session file {path} is unreadable ({exc})") from None
+    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise UsageError(
+            f"session file {path} is not a session ({exc})", "move it away or use another name"
+        ) from None
+    except OSError as exc:
+        raise UsageError(f"cannot read session file {path}: {exc.strerror}") from None
 
 
 def listing(env: Mapping[str, str]) -> list[SessionInfo]:
@@ -128,15 +216,15 @@ def listing(env: Mapping[str, str]) -> list[SessionInfo]:
     found: list[tuple[datetime, datetime, SessionInfo]] = []
     for path in folder.glob("*.json"):
         try:
-            data = json.loads(path.read_text("utf-8"))
-            turns = data.get("turns", [])
+            data = _read(path)
+            turns = Session.from_json(data).turns
             modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
         except (OSError, ValueError):
             continue
         # Recorded times have whole seconds: a tie goes to the file written last.
         updated = _recorded_time(data) or modified
-        first = (turns[0].get("prompt", "") if turns else "").strip().split("\n")[0]
-        model = turns[-1].get("model", "") if turns else ""
+        first = (turns[0].prompt if turns else "").strip().split("\n")[0]
+        model = str(turns[-1].model) if turns else ""
         found.append((updated, modified, SessionInfo(path.stem, updated, model, len(turns), first)))
     found.sort(key=lambda entry: (entry[0], entry[1]), reverse=True)
     return [info for _, _, info in found]
@@ -146,7 +234,8 @@ def _recorded_time(data: Mapping[str, Any]) -> datetime | None:
     """When the session was last updated by its own account: its last turn's ``ts``, else
     ``created``; ``None`` in files from before sessions recorded them."""
     turns = data.get("turns") or []
-    for stamp in (turns[-1].get("ts") if turns else None, data.get("created")):
+    last = turns[-1] if isinstance(turns, list) and turns else {}
+    for stamp in (last.get("ts") if isinstance(last, dict) else None, data.get("created")):
         if not isinstance(stamp, str):
             continue
         try:

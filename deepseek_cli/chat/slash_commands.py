@@ -88,7 +88,12 @@ def _exit(repl: Repl, args: str) -> None:
 
 @command("clear", "", "start a new conversation")
 def _clear(repl: Repl, args: str) -> None:
-    repl.session = Session(sessions.new_name())
+    try:
+        lock = sessions.claim_new(repl.env)
+    except CliError as exc:
+        say.warning(error_line(exc))
+        return
+    repl.switch(lock, Session(lock.name))
     repl.output.clear_screen()
     say.notice(f"new conversation: session {repl.session.name}")
 
@@ -216,7 +221,11 @@ def _undo(repl: Repl, args: str) -> None:
 
 @command("edit", "[TEXT]", "compose a message in $EDITOR (starting from TEXT)")
 def _edit(repl: Repl, args: str) -> None:
-    text = repl.source.edit(args)
+    try:
+        text = repl.source.edit(args)
+    except CliError as exc:
+        say.warning(error_line(exc))
+        return
     if text is None:
         say.warning("/edit needs a terminal and $EDITOR (or $VISUAL)")
     elif text.strip():
@@ -252,12 +261,14 @@ def _file(repl: Repl, args: str) -> None:
 
 @command("save", "[NAME]", "save the session (under a new name)")
 def _save(repl: Repl, args: str) -> None:
-    if args:
+    if args and args != repl.session.name:
         try:
-            repl.session.name = sessions.check_name(args)
+            lock = sessions.claim(repl.env, args)
         except CliError as exc:
             say.warning(error_line(exc))
             return
+        repl.session.name = args
+        repl.switch(lock, repl.session)
     repl.save()
     say.notice(f"saved as session {repl.session.name}")
 
@@ -267,15 +278,25 @@ def _load(repl: Repl, args: str) -> None:
     if not args:
         say.warning("usage: /load NAME (see /sessions)")
         return
+    if args == repl.session.name:
+        say.notice(f"session {args} is the one in use")
+        return
     try:
-        loaded = sessions.load(repl.env, args)
+        lock = sessions.claim(repl.env, args)
     except CliError as exc:
         say.warning(error_line(exc))
         return
+    try:
+        loaded = sessions.load(repl.env, args)
+    except CliError as exc:
+        lock.release()
+        say.warning(error_line(exc))
+        return
     if loaded is None:
+        lock.release()
         say.warning(f"no session named {args}; /sessions lists them")
         return
-    repl.session = loaded
+    repl.switch(lock, loaded)
     for turn in loaded.turns:
         repl.output.transcript(turn)
     say.notice(f"session {loaded.name}: {len(loaded.turns)} turns")

@@ -108,7 +108,9 @@ def record_usage(
     try:
         ledger.record(settings.ledger_path, row)
     except (sqlite3.Error, OSError) as exc:
-        say.warning(f"usage not recorded: {exc}")
+        # A warning, not a failure: the answer was delivered, and a script must not fail
+        # (or retry and pay again) because bookkeeping could not be written.
+        say.warning(f"usage not recorded in {settings.ledger_path}: {exc}")
 
 
 async def _execute(

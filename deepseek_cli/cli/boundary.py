@@ -2,8 +2,9 @@
 
 Every command is wrapped by :func:`guarded`. Expected failures (``CliError``) print one line
 with what happened, the provider's message and request id, and a hint. Ctrl-C exits 130 and
-SIGTERM 143. Anything else is a bug: exit 1 with a pointer to ``--debug``, which prints the
-traceback (redacted, no local variables).
+SIGTERM 143. An ``OSError`` that says one of our own files cannot be written (disk full,
+read-only, permissions) exits 74 with the file and the reason. Anything else is a bug: exit 1
+with a pointer to ``--debug``, which prints the traceback (redacted, no local variables).
 """
 
 from __future__ import annotations
@@ -13,11 +14,18 @@ import signal
 import sys
 import traceback
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import NoReturn, ParamSpec, TypeVar
 
 import typer
 
-from deepseek_cli.errors import CliError, ExitCode, Terminated, error_line
+from deepseek_cli.errors import (
+    LOCAL_IO_ERRNOS,
+    CliError,
+    ExitCode,
+    Terminated,
+    error_line,
+    io_error,
+)
 from deepseek_cli.redaction import redact
 from deepseek_cli.render import stderr
 
@@ -56,17 +64,30 @@ def guarded(func: Callable[P, R]) -> Callable[P, R]:
         except Terminated:
             stderr.notice("terminated")
             raise typer.Exit(int(ExitCode.SIGTERM)) from None
-        except Exception as exc:
+        except OSError as exc:
+            if exc.errno not in LOCAL_IO_ERRNOS:
+                return _internal(exc, debug)
+            # A file of ours that no layer below named (disk full, read-only): exit 74.
             if debug:
                 _print_traceback(exc)
-                stderr.error(f"internal error: {type(exc).__name__}: {exc}")
-            else:
-                stderr.error(
-                    f"internal error: {type(exc).__name__}: {exc} "
-                    "(a bug; run with --debug for the traceback)"
-                )
-            raise typer.Exit(int(ExitCode.INTERNAL)) from None
+            stderr.error(error_line(io_error(exc, "cannot use a file")))
+            raise typer.Exit(int(ExitCode.IOERR)) from None
+        except Exception as exc:
+            return _internal(exc, debug)
         finally:
             signal.signal(signal.SIGTERM, previous)
 
     return wrapper
+
+
+def _internal(exc: Exception, debug: bool) -> NoReturn:
+    """Anything else is a bug: exit 1, the traceback with --debug."""
+    if debug:
+        _print_traceback(exc)
+        stderr.error(f"internal error: {type(exc).__name__}: {exc}")
+    else:
+        stderr.error(
+            f"internal error: {type(exc).__name__}: {exc} "
+            "(a bug; run with --debug for the traceback)"
+        )
+    raise typer.Exit(int(ExitCode.INTERNAL)) from None

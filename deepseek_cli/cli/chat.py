@@ -14,7 +14,7 @@ from deepseek_cli.cli.options import complete_profiles, option, request_options
 
 if TYPE_CHECKING:
     from deepseek_cli.chat.repl import LineSource, Output
-    from deepseek_cli.chat.sessions import Session
+    from deepseek_cli.chat.sessions import Session, SessionLock
     from deepseek_cli.config.settings import RequestFlags
 
 EPILOG = """\b
@@ -61,7 +61,7 @@ def chat(
     if session is not None and resume_last:
         raise UsageError("--session and --continue cannot be combined")
     settings.load(flags, os.environ)  # fail fast (exit 78) on config and key problems
-    state = _session(session, resume_last=resume_last)
+    state, lock = _session(session, resume_last=resume_last)
     interactive = sys.stdin.isatty() and sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
     if interactive:
         # /model completes the models of the profile in use, which /profile changes.
@@ -71,21 +71,31 @@ def chat(
     else:
         source, output = _piped(show_thinking=bool(show_thinking))
     repl = Repl(
-        os.environ, flags, state, source, output, interactive=interactive, commands=COMMANDS
+        os.environ,
+        flags,
+        state,
+        source,
+        output,
+        interactive=interactive,
+        commands=COMMANDS,
+        lock=lock,
     )
     code = repl.run()
     if code:
         raise typer.Exit(code)
 
 
-def _session(name: str | None, *, resume_last: bool) -> Session:
-    """The session named, the most recent one with ``--continue``, else a new one."""
+def _session(name: str | None, *, resume_last: bool) -> tuple[Session, SessionLock]:
+    """The session named, the most recent one with ``--continue``, else a new one; locked
+    for this process first (exit 75 when another chat has it open), then read."""
     from deepseek_cli.chat import sessions
 
     name = name or (sessions.latest(os.environ) if resume_last else None)
-    return (sessions.load(os.environ, name) if name else None) or sessions.Session(
-        sessions.check_name(name) if name else sessions.new_name()
-    )
+    if name is None:
+        lock = sessions.claim_new(os.environ)
+        return sessions.Session(lock.name), lock
+    lock = sessions.claim(os.environ, name)
+    return sessions.load(os.environ, name) or sessions.Session(name), lock
 
 
 def _terminal(
@@ -134,4 +144,4 @@ def _piped(*, show_thinking: bool) -> tuple[LineSource, Output]:
     from deepseek_cli.render.plain import PlainRenderer
 
     output = Output(renderer=lambda s: PlainRenderer(show_thinking=show_thinking))
-    return PipedLines(sys.stdin), output
+    return PipedLines(sys.stdin.buffer), output

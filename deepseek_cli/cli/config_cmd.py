@@ -307,6 +307,8 @@ def set_(
 
 
 def _read_secret() -> str:
+    """The key's first line from stdin (or a hidden prompt), bounded, in a key's form."""
+    from deepseek_cli.config.keys import MAX_KEY_COMMAND_OUTPUT, checked_key
     from deepseek_cli.errors import UsageError
 
     if sys.stdin is not None and sys.stdin.isatty():
@@ -314,11 +316,11 @@ def _read_secret() -> str:
 
         secret = getpass.getpass("API key (hidden): ")
     else:
-        secret = sys.stdin.readline() if sys.stdin is not None else ""
-    secret = secret.strip()
-    if not secret:
+        line = sys.stdin.buffer.readline(MAX_KEY_COMMAND_OUTPUT) if sys.stdin is not None else b""
+        secret = line.decode("utf-8", "replace")
+    if not secret.strip():
         raise UsageError("no key given on stdin")
-    return secret
+    return checked_key(secret, "stdin")
 
 
 @app.command(

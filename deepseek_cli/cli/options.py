@@ -19,12 +19,17 @@ kept as strings each would be compiled again on every start.
 
 import functools
 import inspect
+import math
 import os
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, TypeVar, get_type_hints
 
 import typer
+
+# Typer (pinned below 0.29) carries its own copy of Click; a parameter type must be that
+# copy's for its errors to become Typer's usage errors (exit 2).
+from typer._click import types as click_types
 
 if TYPE_CHECKING:
     from deepseek_cli.config.files import ConfigFile
@@ -47,7 +52,22 @@ def option(usage: str, help: str, *, panel: str | None = None, **settings: Any) 
     metavar = names.pop() if names and not names[-1].startswith("-") else None
     if not names or not all(name.startswith("-") for name in names):
         raise ValueError(f"not an option's usage: {usage!r}")
+    if isinstance(settings.get("min"), float) or isinstance(settings.get("max"), float):
+        settings["click_type"] = FiniteFloat(settings.pop("min", None), settings.pop("max", None))
     return typer.Option(*names, metavar=metavar, help=help, rich_help_panel=panel, **settings)
+
+
+class FiniteFloat(click_types.FloatRange):
+    """A float option's range that also refuses ``nan`` and ``inf``: Click's ``FloatRange``
+    lets ``nan`` through (every comparison with it is false), and a NaN temperature or
+    timeout would fail much later as an internal error or never fire. Every float option
+    declares a float ``min``, so :func:`option` gives them all this type."""
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        number = click_types.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value} is not a finite number.", param, ctx)
+        return super().convert(number, param, ctx)
 
 
 class OptionGroup:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import math
 import stat
 import tomllib
 from collections.abc import Iterator, Mapping
@@ -38,10 +39,11 @@ from deepseek_cli.config.files import (
     PROFILE_KEYS,
     TOP_LEVEL_KEYS,
     load_config_file,
+    read_config_bytes,
     validate_config,
 )
 from deepseek_cli.config.profiles import BUILTIN_PROFILES, DEFAULT_PROFILE, resolve_profile
-from deepseek_cli.errors import CliError, ConfigError, UsageError
+from deepseek_cli.errors import CliError, ConfigError, UsageError, local_io
 from deepseek_cli.safefile import ensure_private_dir, link_target, locked_directory, write_atomic
 
 INIT_TEMPLATE = """\
@@ -118,7 +120,7 @@ def init_config(path: Path, *, default_profile: str, force: bool) -> Path | None
     text = init_text(default_profile)
     validate_config(tomllib.loads(text), path)  # the template must always load
     backup = None
-    with locked(path):
+    with local_io(f"cannot write {path}"), locked(path):
         if path.exists() or path.is_symlink():
             if not force:
                 raise UsageError(
@@ -129,7 +131,7 @@ def init_config(path: Path, *, default_profile: str, force: bool) -> Path | None
             if target.exists():
                 backup = target.with_name(target.name + ".bak")
                 # The old file may hold a key: the backup is private whatever its mode was.
-                write_atomic(backup, target.read_bytes(), 0o600)
+                write_atomic(backup, read_config_bytes(target), 0o600)
         write_atomic(path, text.encode("utf-8"), 0o600)
     return backup
 
@@ -220,9 +222,12 @@ def coerce(setting: Setting, raw: str) -> Any:
         except ValueError:
             pass
         try:
-            return float(raw)
+            number = float(raw)
         except ValueError:
             raise UsageError(f"{what} must be a number, not '{raw}'") from None
+        if not math.isfinite(number):
+            raise UsageError(f"{what} must be a finite number, not '{raw}'")
+        return number
     if dict in wanted:
         try:
             value = json.loads(raw)
@@ -264,12 +269,12 @@ def set_value(path: Path, setting: Setting, value: Any, *, unset: bool = False) 
     """Change one setting in place. ``value`` is already coerced; ``unset`` removes the key."""
     import tomlkit
 
-    with locked(path):
+    with local_io(f"cannot write {path}"), locked(path):
         exists = path.exists()
         if exists:
             # Parses and validates; a broken file stops here (exit 78) and is left as it is.
             config = load_config_file(path, required=True)
-            text = path.read_bytes().decode("utf-8")
+            text = read_config_bytes(path).decode("utf-8")
             mode = stat.S_IMODE(link_target(path).stat().st_mode)
             data = config.data
         else:

@@ -6,6 +6,7 @@ line and column, but never echoes the file's text, which may hold a key.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from collections.abc import Mapping
@@ -14,6 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from deepseek_cli.errors import ConfigError
+from deepseek_cli.safefile import MiB, TooLarge, read_limited, size_text
+
+# A config file is a few KiB; anything past this is not one (``--config /dev/zero``).
+MAX_CONFIG_BYTES = 1 * MiB
 
 # Profile keys and the types their values must have.
 _NUMBER = (int, float)
@@ -73,14 +78,12 @@ def load_config_file(path: Path, *, required: bool = False) -> ConfigFile:
     Errors name the path, line and column but never echo the file's text, which may hold a key.
     """
     try:
-        raw = path.read_bytes()
+        raw = read_config_bytes(path)
         mode = path.stat().st_mode
     except FileNotFoundError:
         if required:
             raise ConfigError(f"config file {path} does not exist") from None
         return ConfigFile(path, {}, True, False)
-    except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
@@ -95,6 +98,21 @@ def load_config_file(path: Path, *, required: bool = False) -> ConfigFile:
         ) from None
     validate_config(data, path)
     return ConfigFile(path, data, (mode & 0o077) == 0, True)
+
+
+def read_config_bytes(path: Path) -> bytes:
+    """The config file's bytes, bounded; a file that cannot be read is exit 78 naming it
+    (``FileNotFoundError`` is left to the caller, for which a missing file may be fine)."""
+    try:
+        return read_limited(path, MAX_CONFIG_BYTES)
+    except FileNotFoundError:
+        raise
+    except TooLarge:
+        raise ConfigError(
+            f"config file {path} is larger than {size_text(MAX_CONFIG_BYTES)}; not a config"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
 
 
 def _check_types(
@@ -113,9 +131,73 @@ def _check_types(
             raise ConfigError(f"{where}: '{key}' must be {wanted_names}")
 
 
+# The ranges of numeric profile keys (inclusive; None: unbounded), as the flags have them.
+# TOML has nan and inf, so every number is also checked to be finite.
+PROFILE_RANGES: dict[str, tuple[float | None, float | None]] = {
+    "temperature": (0, 2),
+    "top_p": (0, 1),
+    "thinking_budget": (1, None),
+    "max_tokens": (1, None),
+    "concurrency": (1, None),
+    "rpm": (0, None),
+    "tpm": (0, None),
+    "max_attempts": (1, None),
+    "timeout": (0.1, None),
+    "connect_timeout": (0.1, None),
+    "first_token_timeout": (0.1, None),
+    "idle_timeout": (0.1, None),
+}
+
+# String keys that name something: an empty one is a mistake, not "use the default".
+_NAMING_KEYS = frozenset(
+    {"provider", "region", "api", "base_url", "model", "api_key_env", "api_key_cmd", "api_key"}
+)
+
+
+def _check_values(table: Mapping[str, Any], where: str) -> None:
+    for key, value in table.items():
+        if key in PROFILE_RANGES:
+            low, high = PROFILE_RANGES[key]
+            if (
+                not math.isfinite(value)
+                or (low is not None and value < low)
+                or (high is not None and value > high)
+            ):
+                bounds = f"from {low:g} to {high:g}" if high is not None else f"at least {low:g}"
+                raise ConfigError(f"{where}: '{key}' must be a number {bounds}, not {value}")
+        elif key in _NAMING_KEYS and not value.strip():
+            raise ConfigError(f"{where}: '{key}' is empty", "give it a value or remove the line")
+        elif key == "currency" and not (len(value) == 3 and value.isascii() and value.isalpha()):
+            raise ConfigError(f"{where}: 'currency' must be a three-letter code such as USD or CNY")
+        elif key == "reasoning_effort":
+            from deepseek_cli.catalog.models import EFFORT_LEVELS
+
+            if value not in EFFORT_LEVELS:
+                raise ConfigError(
+                    f"{where}: 'reasoning_effort' must be one of {', '.join(EFFORT_LEVELS)}"
+                )
+        elif key == "extra_body" and not finite_json(value):
+            raise ConfigError(f"{where}: 'extra_body' holds nan or inf, which JSON cannot send")
+
+
+def finite_json(value: Any) -> bool:
+    """Whether a JSON-like value holds no nan or inf anywhere (JSON has no such numbers)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(finite_json(v) for v in value.values())
+    if isinstance(value, list):
+        return all(finite_json(v) for v in value)
+    return True
+
+
 def validate_config(data: Mapping[str, Any], path: Path | str = "config") -> None:
+    """Every key known, of its type, in its range (exit 78 naming the file and key)."""
     _check_types(data, TOP_LEVEL_KEYS, str(path))
+    if "default_profile" in data and not data["default_profile"].strip():
+        raise ConfigError(f"{path}: 'default_profile' is empty")
     for name, table in data.get("profiles", {}).items():
         if not isinstance(table, dict):
             raise ConfigError(f"{path}: [profiles.{name}] must be a table")
         _check_types(table, PROFILE_KEYS, f"{path} [profiles.{name}]")
+        _check_values(table, f"{path} [profiles.{name}]")

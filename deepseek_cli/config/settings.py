@@ -17,7 +17,7 @@ from typing import Any
 
 from deepseek_cli.catalog.models import EFFORT_LEVELS, ModelInfo, ProviderInfo, load_catalog
 from deepseek_cli.config import paths
-from deepseek_cli.config.files import ConfigFile, load_config_file
+from deepseek_cli.config.files import ConfigFile, finite_json, load_config_file
 from deepseek_cli.config.keys import ApiKey, resolve_api_key
 from deepseek_cli.config.profiles import Profile, resolve_profile
 from deepseek_cli.errors import UsageError
@@ -51,9 +51,15 @@ def parse_extra(items: tuple[str, ...] | list[str]) -> dict[str, Any]:
         if not sep or not key.strip():
             raise UsageError(f"-x expects KEY=VALUE, got '{item}'")
         try:
-            extra[key.strip()] = json.loads(raw)
+            value = json.loads(raw)
         except ValueError:
-            extra[key.strip()] = raw
+            value = raw
+        if not finite_json(value):
+            raise UsageError(
+                f"-x {key.strip()}: NaN and Infinity are not JSON numbers",
+                "quote the value to send it as a string",
+            )
+        extra[key.strip()] = value
     return extra
 
 

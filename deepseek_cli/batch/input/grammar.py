@@ -21,6 +21,7 @@ A line without an id gets ``line-N`` (1-based). Blank lines, CRLF endings and a 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -127,6 +128,22 @@ def _copy_options(obj: dict[str, Any], overrides: dict[str, Any]) -> None:
 # One line
 
 
+class _NotFinite(ValueError):
+    """NaN, Infinity or a number beyond a double: Python's json takes them, JSON has none,
+    and the request body could not be written."""
+
+
+def _not_a_number(name: str) -> float:
+    raise _NotFinite(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise _NotFinite(f"{text[:20]} is too large a number")
+    return number
+
+
 def parse_line(lineno: int, raw: bytes | None, limit: int) -> RequestLine | BadLine | None:
     """A valid line, a bad line, or ``None`` for a blank line (``raw`` ``None``: too long)."""
     if raw is None:
@@ -141,7 +158,9 @@ def parse_line(lineno: int, raw: bytes | None, limit: int) -> RequestLine | BadL
     if not text or text.isspace():
         return None
     try:
-        obj = json.loads(text)
+        obj = json.loads(text, parse_constant=_not_a_number, parse_float=_finite_float)
+    except _NotFinite as exc:
+        return BadLine(lineno, "invalid_json", f"invalid JSON ({exc})")
     except ValueError as exc:
         # Position only: the line itself may hold secrets and is never echoed.
         where = f" at column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""

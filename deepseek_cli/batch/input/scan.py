@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from deepseek_cli.batch.input.grammar import BadLine, RequestLine, parse_line
-from deepseek_cli.batch.input.reader import read_lines
-from deepseek_cli.batch.input.source import InputSource
+from deepseek_cli.batch.input.source import DEFAULT_MAX_LINE_BYTES, InputSource
+from deepseek_cli.safefile import read_lines
 
-MAX_LINE_BYTES = 8 * 1024 * 1024
+MAX_LINE_BYTES = DEFAULT_MAX_LINE_BYTES
 # The id when it is a line's first field: lets a resume skip done lines without parsing them.
 _LEADING_ID = re.compile(rb'\s*\{\s*"(?:id|custom_id)"\s*:\s*("(?:[^"\\\n]|\\.)*")')
 

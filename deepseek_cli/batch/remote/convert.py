@@ -30,7 +30,6 @@ from deepseek_cli.backends.error_map import map_error
 from deepseek_cli.backends.openai_compat import read_completion
 from deepseek_cli.batch import records
 from deepseek_cli.batch.eligibility import BATCH_PRICE_FACTOR
-from deepseek_cli.batch.input.reader import read_lines
 from deepseek_cli.batch.remote.downloads import ResultKind
 from deepseek_cli.batch.remote.jobs import JobStore, Part, RemoteJob
 from deepseek_cli.batch.remote.ledger_rows import PartRows, site_of
@@ -43,7 +42,7 @@ from deepseek_cli.conversation import Reply
 from deepseek_cli.errors import ApiError, TruncatedError
 from deepseek_cli.events import Usage
 from deepseek_cli.ledger import store as ledger
-from deepseek_cli.safefile import AtomicWriter
+from deepseek_cli.safefile import AtomicWriter, read_lines
 
 # The batch's own end, for an answer without a time of its own, in order of preference.
 _END_KEYS = ("completed_at", "expired_at", "cancelled_at", "failed_at", "created_at")

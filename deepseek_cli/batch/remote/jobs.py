@@ -32,8 +32,18 @@ from typing import TYPE_CHECKING, Any
 
 from deepseek_cli.config import paths
 from deepseek_cli.errors import ConfigError, LockedError, UsageError
-from deepseek_cli.safefile import ensure_private_dir, locked, write_atomic
+from deepseek_cli.safefile import (
+    MiB,
+    TooLarge,
+    ensure_private_dir,
+    locked,
+    read_limited,
+    write_atomic,
+)
 from deepseek_cli.timestamps import epoch_iso
+
+# A job record lists its parts and their ids; far larger than this is not one of ours.
+MAX_JOB_RECORD_BYTES = 64 * MiB
 
 if TYPE_CHECKING:
     from deepseek_cli.render.remote import JobView, PartView
@@ -230,12 +240,12 @@ class JobStore:
     def load(self, job_id: str) -> RemoteJob:
         path = self.record_path(job_id)
         try:
-            return RemoteJob.from_json(json.loads(path.read_text("utf-8")))
+            return RemoteJob.from_json(json.loads(read_limited(path, MAX_JOB_RECORD_BYTES)))
         except FileNotFoundError:
             raise UsageError(
                 f"no batch job '{job_id}'", "list them: deepseek batch status"
             ) from None
-        except (OSError, ValueError, TypeError, KeyError) as exc:
+        except (OSError, ValueError, TypeError, KeyError, TooLarge) as exc:
             raise ConfigError(f"cannot read the batch job record {path}: {exc}") from None
 
     def all(self) -> list[RemoteJob]:

@@ -36,7 +36,7 @@ from typing import Any, cast
 from deepseek_cli.batch import eligibility
 from deepseek_cli.batch.input.grammar import RequestLine
 from deepseek_cli.batch.input.scan import MAX_LINE_BYTES, iter_lines, scan
-from deepseek_cli.batch.input.source import InputSource
+from deepseek_cli.batch.input.source import InputSource, check_input
 from deepseek_cli.batch.planner import Planned, Planner
 from deepseek_cli.batch.remote.client import find_batch, open_api
 from deepseek_cli.batch.remote.jobs import JobStore, Part, RemoteJob, job_view, new_job_id
@@ -83,8 +83,7 @@ def submit(flags: RequestFlags, options: SubmitOptions) -> None:
     profile = settings.profile
     eligibility.check_profile(profile)
     window = check_window(options.window)
-    if options.input != "-" and not Path(options.input).is_file():
-        raise UsageError(f"cannot read {options.input}: no such file")
+    check_input(options.input)
     store = JobStore(os.environ)
     staging = store.staging_dir()
     try:
@@ -134,7 +133,9 @@ class _PartWriter:
 
 def _build_parts(settings: Settings, options: SubmitOptions, staging: Path) -> _Built:
     try:
-        source = InputSource(options.input, spool_dir=staging)
+        source = InputSource(
+            options.input, spool_dir=staging, max_line_bytes=options.max_line_bytes
+        )
     except OSError as exc:
         raise UsageError(f"cannot read {options.input}: {exc.strerror or exc}") from None
     try:
