@@ -11,7 +11,7 @@ from fakeserver import openai_stream
 def test_thinking_that_uses_up_max_tokens_is_no_answer_and_exits_65(cli):
     cli.server.enqueue(openai_stream(answer=[], thinking=["Let me"], finish="length"))
     result = cli.run("ask", "--max-tokens", "5", "2+2?")
-    assert result.code == 65
+    assert result.code == 65 and result.stdout == ""
     assert "no answer: thinking used up max_tokens (5)" in result.stderr
     assert "--no-think" in result.stderr
 

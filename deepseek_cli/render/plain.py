@@ -70,7 +70,10 @@ class PlainRenderer:
 
     def close(self, reply: Reply, *, complete: bool, interrupted: bool = False) -> None:
         self._end_thinking()
-        if (complete or self._last_out) and self._last_out != b"\n":
+        # No answer because max_tokens ran out is a failure (exit 65), not an empty answer:
+        # stdout stays empty rather than holding a lone newline.
+        no_answer = not self._last_out and reply.finish_reason == "length"
+        if ((complete and not no_answer) or self._last_out) and self._last_out != b"\n":
             self._write("\n")
 
 
