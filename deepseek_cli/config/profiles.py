@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from deepseek_cli.config.defaults import BATCH_FIRST_TOKEN_TIMEOUT, BATCH_TOTAL_TIMEOUT
 from deepseek_cli.errors import ConfigError
 
 Provider = Literal["dashscope", "deepseek", "openai"]
@@ -86,10 +87,6 @@ class Timeouts:
             return self
         first = self.first_token if "first_token" in self.chosen else BATCH_FIRST_TOKEN_TIMEOUT
         return dataclasses.replace(self, total=BATCH_TOTAL_TIMEOUT, first_token=first)
-
-
-BATCH_TOTAL_TIMEOUT = 1800.0  # per attempt: long thinking answers; ask keeps 600 s
-BATCH_FIRST_TOKEN_TIMEOUT = 660.0  # DeepSeek drops requests still queued after 10 minutes
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 from deepseek_cli.cli.batch import options as opts
 from deepseek_cli.cli.boundary import guarded
 from deepseek_cli.cli.options import option, option_group, request_options
-from deepseek_cli.config.profiles import BATCH_TOTAL_TIMEOUT
+from deepseek_cli.config.defaults import BATCH_TOTAL_TIMEOUT
 
 if TYPE_CHECKING:
     from deepseek_cli.config.settings import RequestFlags
