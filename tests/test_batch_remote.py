@@ -264,6 +264,8 @@ def test_status_wait_fetch_end_to_end_twice_byte_identical_and_ledger_once(cli, 
         assert rec["usage"]["input_tokens"] == USAGE["prompt_tokens"]
         assert rec["usage"]["reasoning_tokens"] == 3 and rec["latency_ms"] is None
         assert rec["cost"] is None  # DashScope prices are unknown: never guessed
+        # The fake service answers with the model each line asked for.
+        assert rec["served_model"] == rec["model"] == "deepseek-v4-pro"
     [failed] = read_records(err)
     assert failed["id"] == "q3" and failed["attempts"] == 1
     assert failed["error"]["kind"] == "invalid_request"

@@ -186,6 +186,7 @@ class Converter:
             reply.usage = completion.usage
             reply.finish_reason = choice.finish_reason
             reply.request_id = request_id
+            reply.served_model = completion.model
             if not reply.finish_reason:
                 error = TruncatedError("the batch answer has no finish reason", code="truncated")
         else:
