@@ -148,7 +148,13 @@ def run_checks(
     else:
         try:
             ids = fetch_live_ids(profile, key.value if key else None)
-            checks.append(Check("key accepted", "ok", f"the model list has {len(ids)} models"))
+            checks.append(
+                Check(
+                    "key accepted",
+                    "ok",
+                    f"the model list has {len(ids)} model{'' if len(ids) == 1 else 's'}",
+                )
+            )
         except AuthError as exc:
             if profile.provider == "dashscope" and exc.status == 401:
                 exc.hint = _region_hint(profile)

@@ -102,6 +102,7 @@ def test_doctor_passes_against_the_server(cli, think):
     assert [name for _, name in checks] == ["config", "profile", "key", "host", "key", "model"]
     # the only warning: the model is not in the catalog (a local model has no limits or price)
     assert "not in the catalog" in result.stdout.splitlines()[-1]
+    assert "the model list has 1 model" in result.stdout and "1 models" not in result.stdout
 
 
 def test_doctor_with_the_servers_key_passes_and_without_it_fails_77(cli, keyed):
