@@ -14,6 +14,7 @@ import json
 import os
 import select
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -43,6 +44,22 @@ if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
 CANARY_DEEPSEEK = "sk-CANARY-deepseek-5f1c0e9a7b3d4c2e8f6a1b0c9d8e7f6a"
 CANARY_DASHSCOPE = "sk-CANARY-dashscope-0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d"
 CANARIES = (CANARY_DEEPSEEK, CANARY_DASHSCOPE)
+
+# The fields of the object ``ask --json`` prints (DESIGN's contract, plus served_model).
+ASK_JSON_FIELDS = {
+    "profile",
+    "provider",
+    "model",
+    "served_model",
+    "answer",
+    "reasoning",
+    "finish_reason",
+    "usage",
+    "cost",
+    "request_id",
+    "latency_ms",
+    "ttft_ms",
+}
 
 
 def canary_pieces(text: str) -> list[str]:
@@ -217,6 +234,15 @@ class Cli:
         assert marker, done.stdout + done.stderr
         return json.loads(marker[-1].removeprefix("PROBE "))
 
+    def ledger_rows(self) -> list[dict[str, Any]]:
+        """Every row of the usage ledger under this home, oldest first, as dicts."""
+        conn = sqlite3.connect(self.home / "usage.db")
+        conn.row_factory = sqlite3.Row
+        try:
+            return [dict(r) for r in conn.execute("SELECT * FROM calls ORDER BY id")]
+        finally:
+            conn.close()
+
     def write_config(self, text: str, mode: int = 0o600) -> Path:
         path = self.home / "config.toml"
         path.write_text(textwrap.dedent(text))
@@ -291,6 +317,7 @@ def cli(tmp_path, server):
 
 
 __all__ = [
+    "ASK_JSON_FIELDS",
     "CANARIES",
     "CANARY_DASHSCOPE",
     "CANARY_DEEPSEEK",

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 from batch_helpers import wait_for
-from conftest import CANARY_DEEPSEEK
+from conftest import ASK_JSON_FIELDS, CANARY_DEEPSEEK
 from fakeserver import (
     Reply,
     http_fixture,
@@ -73,20 +73,7 @@ def test_json_envelope(cli):
     result = cli.run("ask", "--json", "2+2?")
     assert result.code == 0
     data = json.loads(result.stdout)
-    assert set(data) == {
-        "profile",
-        "provider",
-        "model",
-        "served_model",
-        "answer",
-        "reasoning",
-        "finish_reason",
-        "usage",
-        "cost",
-        "request_id",
-        "latency_ms",
-        "ttft_ms",
-    }
+    assert set(data) == ASK_JSON_FIELDS
     assert (data["answer"], data["reasoning"], data["finish_reason"]) == ("4", "2+2", "stop")
     assert data["usage"] == {
         "input_tokens": 11,
@@ -599,19 +586,13 @@ def test_key_echoed_by_the_server_is_redacted(cli):
 # --- ledger ----------------------------------------------------------------------------------
 
 
-def ledger_rows(cli):
-    conn = sqlite3.connect(cli.home / "usage.db")
-    conn.row_factory = sqlite3.Row
-    return [dict(r) for r in conn.execute("SELECT * FROM calls ORDER BY id")]
-
-
 def test_every_call_appends_a_ledger_row(cli):
     cli.server.enqueue(openai_stream(answer=["ok"], usage_placement="finish"))
     cli.run("ask", "hi")
     cli.server.enqueue(http_fixture("errors/deepseek_401_authentication_fails.http"))
     cli.run("ask", "hi")
     cli.run("ask", "-p", "dsn", "hi")
-    rows = ledger_rows(cli)
+    rows = cli.ledger_rows()
     assert [r["outcome"] for r in rows] == ["ok", "auth", "ok"]
     first = rows[0]
     assert (first["command"], first["profile"], first["provider"], first["model"]) == (
@@ -639,7 +620,7 @@ def test_prompts_are_logged_only_when_configured(cli):
     text = (cli.home / "config.toml").read_text()
     cli.write_config("log_prompts = true\n" + text)
     cli.run("ask", "remember me")
-    row = ledger_rows(cli)[-1]
+    row = cli.ledger_rows()[-1]
     assert row["prompt"] == "remember me" and row["answer"] == "echo:remember me"
 
 

@@ -4,18 +4,8 @@ counts, and the ledger row of an answer whose usage never came."""
 from __future__ import annotations
 
 import json
-import sqlite3
 
 from fakeserver import fim_completion, openai_completion, openai_stream
-
-
-def ledger_rows(cli) -> list[dict]:
-    conn = sqlite3.connect(cli.home / "usage.db")
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute("SELECT * FROM calls ORDER BY id")]
-    finally:
-        conn.close()
 
 
 def test_the_model_the_response_names_is_recorded_beside_the_one_asked_for(cli):
@@ -25,7 +15,7 @@ def test_the_model_the_response_names_is_recorded_beside_the_one_asked_for(cli):
     assert result.code == 0, result.stderr
     out = json.loads(result.stdout)
     assert (out["model"], out["served_model"]) == ("deepseek-v4-pro", "deepseek-v4-flash")
-    [row] = ledger_rows(cli)
+    [row] = cli.ledger_rows()
     assert (row["model"], row["served_model"]) == ("deepseek-v4-pro", "deepseek-v4-flash")
 
 
@@ -34,7 +24,7 @@ def test_fim_records_its_served_model(cli):
     result = cli.run("ask", "--json", "--suffix", "    return a", "def f(a):")
     assert result.code == 0, result.stderr
     served = json.loads(result.stdout)["served_model"]
-    assert served and ledger_rows(cli)[0]["served_model"] == served
+    assert served and cli.ledger_rows()[0]["served_model"] == served
 
 
 def test_batch_records_carry_the_served_model(cli, tmp_path):
@@ -63,7 +53,7 @@ def test_an_unreported_reasoning_count_stays_unknown(cli, tmp_path):
     out = json.loads(cli.run("ask", "-p", "oai", "--json", "2+2?").stdout)
     assert out["usage"]["reasoning_tokens"] is None
     assert out["usage"]["output_tokens"] == 5
-    assert ledger_rows(cli)[0]["reasoning_tokens"] is None
+    assert cli.ledger_rows()[0]["reasoning_tokens"] is None
 
     source = tmp_path / "in.jsonl"
     source.write_text(json.dumps({"id": "a", "prompt": "hi"}) + "\n")
@@ -84,7 +74,7 @@ def test_a_cut_answer_is_recorded_with_estimated_tokens_not_zero(cli):
     )
     result = cli.run("ask", "hi")
     assert result.code == 69
-    [row] = ledger_rows(cli)
+    [row] = cli.ledger_rows()
     # 40 ASCII characters at 0.3 token each: 12 output tokens, flagged as an estimate.
     assert row["output_tokens"] == 12 and row["usage_estimated"] == 1
     assert row["input_tokens"] > 0 and row["outcome"] == "truncated"

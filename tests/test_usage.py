@@ -16,12 +16,6 @@ from fakeserver import FIXTURES, http_fixture, json_reply, openai_stream
 from deepseek_cli.ledger import store as ledger
 
 
-def ledger_rows(cli):
-    conn = sqlite3.connect(cli.home / "usage.db")
-    conn.row_factory = sqlite3.Row
-    return [dict(r) for r in conn.execute("SELECT * FROM calls ORDER BY id")]
-
-
 def usage_of(prompt, completion, cached=0, reasoning=0):
     return {
         "prompt_tokens": prompt,
@@ -91,7 +85,7 @@ def test_totals_equal_what_the_server_reported(cli):
     # off-peak (100*0.022 + 20*0.66 + 40*1.98)/1e6, (7*0.66 + 5*1.98)/1e6,
     # (1000*0.66 + 900*1.98)/1e6; every peak price is exactly twice the off-peak one.
     off_peak = (0.0000946, 0.00001452, 0.002442)
-    rows = [r for r in ledger_rows(cli) if r["profile"] == "ds"]
+    rows = [r for r in cli.ledger_rows() if r["profile"] == "ds"]
     expected = 0.0
     for row, base in zip(rows, off_peak, strict=True):
         options = {base * (2 if w == "peak" else 1) for w in windows_near(row["ts"])}
@@ -143,7 +137,7 @@ def test_recorded_cost_is_the_price_at_the_time_of_the_call(cli):
         )
     )
     assert cli.run("ask", "hi").code == 0
-    row = ledger_rows(cli)[0]
+    row = cli.ledger_rows()[0]
     assert (row["currency"], row["input_tokens"], row["cached_tokens"]) == ("USD", 10_000, 8_000)
     windows = windows_near(row["ts"])  # the window is read at the call's time
     assert any(row["cost"] == pytest.approx(V4_PRO_COST[w]) for w in windows), (row, windows)

@@ -22,7 +22,6 @@ import os
 import re
 import shutil
 import socket
-import sqlite3
 import subprocess
 import time
 import urllib.error
@@ -269,12 +268,3 @@ def cli(cli, llama: Servers):
     cli.write_config(real_config(llama))
     cli.llama = llama
     return cli
-
-
-def ledger_rows(cli) -> list[dict]:
-    conn = sqlite3.connect(cli.home / "usage.db")
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute("SELECT * FROM calls ORDER BY id")]
-    finally:
-        conn.close()

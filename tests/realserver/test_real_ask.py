@@ -14,34 +14,19 @@ import time
 import urllib.request
 
 import pytest
+from conftest import ASK_JSON_FIELDS
 from ptyterm import Terminal, pump, spawn
-
-from .conftest import ledger_rows
 
 pytestmark = pytest.mark.realserver
 
 # A question SmolLM2 answers past the 4-token reasoning budget, so both parts are non-empty.
 QUESTION = "What is the capital of France?"
-JSON_KEYS = {
-    "profile",
-    "provider",
-    "model",
-    "served_model",
-    "answer",
-    "reasoning",
-    "finish_reason",
-    "usage",
-    "cost",
-    "request_id",
-    "latency_ms",
-    "ttft_ms",
-}
 
 
 def test_piped_stdout_is_exactly_the_answer(cli, think):
     result = cli.run("ask", "--show-thinking", QUESTION)
     assert result.code == 0, result.stderr
-    [row] = ledger_rows(cli)
+    [row] = cli.ledger_rows()
     assert row["outcome"] == "ok"
     assert row["answer"].strip()
     assert result.stdout == row["answer"] + "\n"
@@ -55,7 +40,7 @@ def test_json_names_the_served_model_and_leaves_unreported_counts_unknown(cli, t
     result = cli.run("ask", "--json", QUESTION)
     assert result.code == 0, result.stderr
     out = json.loads(result.stdout)
-    assert set(out) == JSON_KEYS
+    assert set(out) == ASK_JSON_FIELDS
     assert (out["profile"], out["provider"], out["model"]) == ("think", "openai", "smollm2")
     # llama-server answers whatever model is asked for and names the file it loaded
     assert out["served_model"] == think.served_model
@@ -72,7 +57,7 @@ def test_json_names_the_served_model_and_leaves_unreported_counts_unknown(cli, t
     assert usage["total_tokens"] == usage["input_tokens"] + usage["output_tokens"]
     assert out["cost"] is None  # a local model has no price
     assert out["request_id"]
-    [row] = ledger_rows(cli)
+    [row] = cli.ledger_rows()
     assert (row["model"], row["served_model"]) == ("smollm2", think.served_model)
     assert row["reasoning_tokens"] is None
     assert (row["input_tokens"], row["output_tokens"]) == (
@@ -94,7 +79,7 @@ def test_a_terminal_shows_the_thinking_panel_then_the_answer_once(cli, think):
     assert len(tops) == 1, lines
     bottom = next(i for i in range(tops[0], len(lines)) if lines[i].startswith("╰"))
     assert all(line.startswith("│") for line in lines[tops[0] + 1 : bottom])
-    [row] = ledger_rows(cli)
+    [row] = cli.ledger_rows()
     # below the panel: the answer (Markdown may reflow its whitespace), then the usage line
     below = lines[bottom + 1 :]
     usage = next(i for i, line in enumerate(below) if re.match(r"\d+ in · ", line))
@@ -119,7 +104,7 @@ def test_inline_think_from_a_server_without_a_parser_is_thinking_not_answer(cli,
     piped = cli.run("ask", "-p", "inline", QUESTION)
     assert piped.code == 0, piped.stderr
     assert "think>" not in piped.stdout
-    assert piped.stdout == ledger_rows(cli)[-1]["answer"] + "\n"
+    assert piped.stdout == cli.ledger_rows()[-1]["answer"] + "\n"
 
 
 def test_max_tokens_ends_the_answer_with_finish_reason_length(cli, keyed):

@@ -6,8 +6,6 @@ import json
 
 import pytest
 
-from .conftest import ledger_rows
-
 pytestmark = pytest.mark.realserver
 
 FRANCE = "What is the capital of France?"
@@ -26,7 +24,7 @@ def test_piped_chat_answers_each_line_and_saves_the_session(cli, think):
     assert all(t["thinking"] for t in turns)
     assert result.stdout == "".join(t["answer"] + "\n" for t in turns)
     assert all(t["usage"]["reasoning_tokens"] is None for t in turns)
-    first, second = ledger_rows(cli)
+    first, second = cli.ledger_rows()
     # the second turn carried the first as history
     assert second["input_tokens"] > first["input_tokens"]
     assert first["served_model"] == second["served_model"] == think.served_model
@@ -66,7 +64,7 @@ def test_batch_in_openai_format_then_a_rerun_sends_nothing(cli, think, tmp_path)
         assert body["usage"]["total_tokens"] == (
             body["usage"]["prompt_tokens"] + body["usage"]["completion_tokens"]
         )
-    rows = ledger_rows(cli)
+    rows = cli.ledger_rows()
     assert [r["served_model"] for r in rows] == [think.served_model] * 2
     written = out.read_bytes()
     decoded = think.metric("n_decode_total")
@@ -74,7 +72,7 @@ def test_batch_in_openai_format_then_a_rerun_sends_nothing(cli, think, tmp_path)
     assert again.code == 0, again.stderr
     assert json.loads(again.stdout)["done_before"] == 2
     assert think.metric("n_decode_total") == decoded  # the server saw no request
-    assert len(ledger_rows(cli)) == 2
+    assert len(cli.ledger_rows()) == 2
     assert out.read_bytes() == written
 
 

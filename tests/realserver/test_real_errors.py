@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from .conftest import SERVER_KEY, LlamaServer, Servers, ledger_rows
+from .conftest import SERVER_KEY, LlamaServer, Servers
 
 pytestmark = pytest.mark.realserver
 
@@ -31,7 +31,7 @@ def test_a_path_the_server_does_not_serve_is_rejected_in_one_line(cli, think):
     assert result.code == 65, result.stderr
     line = one_error_line(result.stderr)
     assert "File Not Found" in line  # the server's own message
-    assert ledger_rows(cli)[-1]["outcome"] != "ok"
+    assert cli.ledger_rows()[-1]["outcome"] != "ok"
 
 
 def test_a_path_the_server_does_not_serve_gets_a_hint_about_v1(cli, think):
@@ -106,6 +106,6 @@ def test_a_server_killed_mid_answer_is_an_answer_cut_off(cli, llama: Servers, ke
     line = result.stderr.splitlines()[-1]
     assert "cut off" in line, result.stderr
     assert "Traceback" not in result.stderr
-    [row] = ledger_rows(cli)
+    [row] = cli.ledger_rows()
     assert row["output_tokens"] > 0
     assert row["usage_estimated"] == 1
