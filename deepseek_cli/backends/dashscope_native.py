@@ -22,18 +22,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from deepseek_cli.backends.backoff import parse_retry_after
-from deepseek_cli.backends.error_map import cut_off, map_error, tls_failure
+from deepseek_cli.backends.error_map import cut_off, map_error, tls_failure, wrong_path_hint
 from deepseek_cli.config.profiles import Profile
 from deepseek_cli.errors import ApiError, NetworkError, ServerError, TruncatedError
 from deepseek_cli.events import AnswerDelta, ChatRequest, Event, Finished, ThinkingDelta, Usage
 
 # Where the SDK sends a chat request, below the base address.
 _GENERATION_PATH = "/services/aigc/text-generation/generation"
-
-NATIVE_URL_HINT = (
-    "a native profile's base_url ends in /api/v1, e.g. https://dashscope-intl.aliyuncs.com/api/v1 "
-    "(compatible mode: .../compatible-mode/v1)"
-)
 
 
 def usage_from_native(raw: Any) -> Usage:
@@ -160,7 +155,7 @@ class DashScopeNativeBackend:
             # No DashScope error at all: the path is wrong, most often a base_url copied from
             # compatible mode or without /api/v1. Name the URL and what it should look like.
             error.message = f"no DashScope endpoint at {self._profile.base_url}{_GENERATION_PATH}"
-            error.hint = NATIVE_URL_HINT
+            error.hint = wrong_path_hint("dashscope", self._profile.base_url, native=True)
         raise error
 
 

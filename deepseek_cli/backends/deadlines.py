@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import Any, Literal
 
 from deepseek_cli.backends import Backend
 from deepseek_cli.config.profiles import Timeouts
 from deepseek_cli.errors import TimeoutExpired
 from deepseek_cli.events import AnswerDelta, ChatRequest, Event, ThinkingDelta
+
+Deadline = Literal["first-token", "idle", "total"]
 
 
 async def attempt_stream(
@@ -34,35 +36,33 @@ async def attempt_stream(
     events = backend.stream(request, params)
     try:
         while True:
+            which: Deadline = "first-token"
+            deadline = first_at
             if got_token:
+                # Measured from now: the consumer's work on the last event does not count.
                 idle_at = loop.time() + timeouts.idle
-                deadline = min(total_at, idle_at)
-            else:
-                deadline = first_at
+                deadline, which = (idle_at, "idle") if idle_at < total_at else (total_at, "total")
             try:
-                # The timeout covers only the wait for the next event, not our consumer's work.
                 async with asyncio.timeout_at(deadline):
                     event = await events.__anext__()
             except StopAsyncIteration:
                 return
             except TimeoutError:
-                idle = got_token and deadline < total_at
-                raise _expired(timeouts, got_token, idle=idle) from None
-            if not got_token and isinstance(event, ThinkingDelta | AnswerDelta):
-                got_token = True
+                raise _expired(timeouts, which) from None
+            got_token = got_token or isinstance(event, ThinkingDelta | AnswerDelta)
             yield event
     finally:
         await events.aclose()
 
 
-def _expired(timeouts: Timeouts, got_token: bool, *, idle: bool) -> TimeoutExpired:
+def _expired(timeouts: Timeouts, which: Deadline) -> TimeoutExpired:
     """The error naming the deadline that fired, and the setting that raises it."""
-    if idle:
+    if which == "idle":
         return TimeoutExpired(
             f"the answer stopped: nothing for {timeouts.idle:g} s (idle deadline)",
             hint="raise idle_timeout in the profile, or try again later",
         )
-    if got_token:
+    if which == "total":
         return TimeoutExpired(
             f"no end of answer within {timeouts.total:g} s (total deadline)",
             hint="raise --timeout, or try again later",

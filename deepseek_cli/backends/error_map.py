@@ -98,8 +98,13 @@ def error_code(code: object, kind: object) -> str | None:
     return None
 
 
-def wrong_path_hint(provider: str, base_url: str) -> str:
+def wrong_path_hint(provider: str, base_url: str, *, native: bool = False) -> str:
     """What a base_url should look like, for a 404 that is about the address."""
+    if native:
+        return (
+            "a native profile's base_url ends in /api/v1, e.g. "
+            "https://dashscope-intl.aliyuncs.com/api/v1 (compatible mode: .../compatible-mode/v1)"
+        )
     if provider == "dashscope":
         return "a compatible-mode profile's base_url ends in /compatible-mode/v1"
     if provider == "deepseek":
