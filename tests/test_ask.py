@@ -92,7 +92,8 @@ def test_usage_line_on_request(cli):
 
 
 def test_unknown_price_stays_unknown(cli):
-    result = cli.run("ask", "-p", "dsc", "--json", "hi")
+    # A DashScope snapshot id whose sources disagree has no price in the catalog.
+    result = cli.run("ask", "-p", "dsc", "-m", "deepseek-v4-pro-0813", "--json", "hi")
     assert json.loads(result.stdout)["cost"] is None
 
 
@@ -234,7 +235,8 @@ def test_impossible_setting_gives_a_notice_and_goes_out_without_it(cli):
 def test_deprecated_model_warns_with_replacement_and_still_sends(cli):
     result = cli.run("ask", "-p", "dsc", "-m", "deepseek-v3.2", "hi")
     assert result.code == 0
-    assert "deepseek-v3.2 was deprecated on 2026-07-09; use qwen3.7-plus" in result.stderr
+    assert "deepseek-v3.2 was retired on 2026-10-10 (" in result.stderr
+    assert "; use deepseek-v4-flash or deepseek-v4-pro" in result.stderr
     assert body(cli)["model"] == "deepseek-v3.2"
 
 
@@ -610,7 +612,12 @@ def test_every_call_appends_a_ledger_row(cli):
     assert first["currency"] == "USD" and first["cost"] > 0
     assert first["request_id"] and first["latency_ms"] >= 0 and first["attempts"] == 1
     assert first["prompt"] is None and first["answer"] is None
-    assert rows[2]["region"] == "intl" and rows[2]["cost"] is None
+    native = rows[2]
+    assert native["region"] == "intl" and native["currency"] == "USD"
+    # Singapore's deepseek-v4-pro: 0.2 (cache hit) / 2.4 (input) / 4.8 (output) USD per 1M.
+    uncached = native["input_tokens"] - native["cached_tokens"]
+    hand = (native["cached_tokens"] * 0.2 + uncached * 2.4 + native["output_tokens"] * 4.8) / 1e6
+    assert native["cost"] == pytest.approx(hand)
     db = cli.home / "usage.db"
     assert stat.S_IMODE(db.stat().st_mode) == 0o600
     assert sqlite3.connect(db).execute("PRAGMA journal_mode").fetchone()[0] == "wal"

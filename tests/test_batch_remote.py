@@ -216,7 +216,7 @@ def test_deprecated_model_warns_and_estimate_remote_shows_the_batch_price(cli, s
     )
     assert old.code == 0, old.stderr
     assert calls(cli, "POST", "/batches")[0].json["completion_window"] == "48h"
-    assert old.stderr.count("deepseek-v3.2 was deprecated on 2026-07-09") == 1  # once, not per line
+    assert old.stderr.count("deepseek-v3.2 was retired on 2026-10-10") == 1  # once, not per line
     done = cli.run("batch", "status", old.stdout.strip(), "--json")
     assert json.loads(done.stdout)["models"] == ["deepseek-v3.2"]
     body = json.loads(multipart(calls(cli, "POST", "/files")[0])["file"][1].splitlines()[0])
@@ -263,7 +263,10 @@ def test_status_wait_fetch_end_to_end_twice_byte_identical_and_ledger_once(cli, 
         assert rec["finish_reason"] == "stop" and rec["attempts"] == 1
         assert rec["usage"]["input_tokens"] == USAGE["prompt_tokens"]
         assert rec["usage"]["reasoning_tokens"] == 3 and rec["latency_ms"] is None
-        assert rec["cost"] is None  # DashScope prices are unknown: never guessed
+        # Half of Beijing's deepseek-v4-pro price (0.138 hit / 1.65 in / 3.301 out USD per
+        # 1M): (4 * 0.138 + 16 * 1.65 + 10 * 3.301) / 1e6 / 2 = 2.9981e-05; saved
+        # 4 * (1.65 - 0.138) / 2e6 = 3.024e-06; both rounded to 8 decimals.
+        assert rec["cost"] == {"amount": 2.998e-05, "currency": "USD", "cache_saved": 3.02e-06}
         # The fake service answers with the model each line asked for.
         assert rec["served_model"] == rec["model"] == "deepseek-v4-pro"
     [failed] = read_records(err)
@@ -565,7 +568,11 @@ def test_fetched_costs_and_ledger_rows_are_at_half_price_exactly_once(tmp_path):
         err.discard()
     full = cost_of(Usage(20, 4, 10, 3, 30), catalog.models[0].prices[0])
     assert full is not None
-    assert written["cost"] == {"amount": round(full.amount / 2, 8), "currency": "USD"}
+    assert written["cost"] == {
+        "amount": round(full.amount / 2, 8),
+        "currency": "USD",
+        "cache_saved": round(full.saved / 2, 8),
+    }
     assert rows.rows[0].cost == pytest.approx(full.amount / 2)
     record_usage(settings, [rows], tally)
     record_usage(settings, [rows], tally)

@@ -31,7 +31,10 @@ def stats_with(*costs):
 @pytest.mark.parametrize(
     ("costs", "expected"),
     [
-        ((Cost(0.25, "USD"), Cost(0.5, "USD")), {"amount": 0.75, "currency": "USD"}),
+        (
+            (Cost(0.25, "USD", 0.125), Cost(0.5, "USD")),
+            {"amount": 0.75, "currency": "USD", "cache_saved": 0.125},
+        ),
         ((Cost(0.25, "USD"), None), None),  # one success without a price
         ((Cost(0.25, "USD"), Cost(1.5, "CNY")), None),  # dollars and yuan do not add up
         ((), None),

@@ -204,12 +204,21 @@ def test_sessions_and_usage_commands(cli):
 
 
 def test_usage_command_says_which_turns_have_no_price(cli):
-    # dsc is DashScope (no published price), ds DeepSeek (priced).
-    result = cli.run("chat", "-p", "dsc", "--session", "u", input="x\ny\n/usage\n")
+    # A DashScope snapshot id whose sources disagree has no price.
+    result = cli.run(
+        "chat", "-p", "dsc", "-m", "deepseek-v4-pro-0813", "--session", "u", input="x\ny\n/usage\n"
+    )
     assert result.stderr.splitlines()[-1] == (
         "session u: 2 turns · 22 in · 6 cached · 14 out · 4 reasoning · cost unknown for 2 turns"
     )
-    result = cli.run("chat", "-p", "ds", "--session", "v", input="x\n/profile dsc\ny\n/usage\n")
+    result = cli.run(
+        "chat",
+        "-p",
+        "ds",
+        "--session",
+        "v",
+        input="x\n/profile dsc\n/model deepseek-v4-pro-0813\ny\n/usage\n",
+    )
     last = result.stderr.splitlines()[-1]
     assert re.fullmatch(
         r"session v: 2 turns · 22 in · 6 cached · 14 out · 4 reasoning · "

@@ -110,7 +110,7 @@ def test_show_follows_env_and_flags(cli):
     env = {"DEEPSEEK_CLI_PROFILE": "dsn", "DEEPSEEK_CLI_MODEL": "deepseek-v3.2"}
     data = json.loads(cli.run("config", "show", "--json", env=env).stdout)
     assert (data["profile"], data["model"], data["api"]) == ("dsn", "deepseek-v3.2", "native")
-    assert data["selected_by"] == "DEEPSEEK_CLI_PROFILE" and data["model_status"] == "deprecated"
+    assert data["selected_by"] == "DEEPSEEK_CLI_PROFILE" and data["model_status"] == "retired"
     out = cli.run("config", "show", "-m", "deepseek-chat").stdout
     assert "deepseek-chat (deepseek-chat was retired on 2026-07-24" in out
 

@@ -47,18 +47,29 @@ def test_every_piped_row_is_one_line_with_the_same_columns(cli):
     assert lines[0].split()[0] == "PROVIDER"
     providers = {line.split()[0] for line in lines[1:]}
     assert providers == {"dashscope", "deepseek"}
-    assert len(lines) == 1 + 14 + 5  # header, DashScope, DeepSeek
+    assert len(lines) == 1 + 16 + 5  # header, DashScope, DeepSeek
 
 
-def test_dashscope_prices_are_unknown_not_guessed(cli):
-    out = cli.run("models", "-p", "dsc").stdout
+def test_dashscope_prices_are_the_regions_and_unknown_stays_unknown(cli):
+    out = cli.run("models", "-p", "dsc").stdout  # Singapore
     rows = rows_by_model(out)
-    assert "deepseek-r1-distill-llama-70b" in rows
-    assert all(" unknown " in line for line in rows.values())
-    assert (
-        "deprecated 2026-07-09; use qwen3.7-plus, qwen3.7-max, qwen3.6-flash"
-        in (rows["deepseek-r1"])
+    assert "0.2/2.4/4.8 2026-05-17 3rd-party" in " ".join(rows["deepseek-v4-pro"].split())
+    assert "0.04/0.2/0.4" in rows["deepseek-v4-flash"]
+    # Priced in Beijing only, disputed, or never published: unknown in Singapore.
+    for model in ("deepseek-r1", "deepseek-v4-pro-0813", "deepseek-r1-distill-llama-70b"):
+        assert " unknown " in rows[model], model
+    assert rows["deepseek-r1"].endswith(
+        "retired 2026-10-10; use deepseek-v4-flash, deepseek-v4-pro"
     )
+    cli.write_config(f"""
+    [profiles.bj]
+    provider = "dashscope"
+    region = "cn"
+    base_url = "{cli.server.url}/compatible-mode/v1"
+    """)
+    beijing = rows_by_model(cli.run("models", "-p", "bj").stdout)
+    assert "0.138/1.65/3.301" in beijing["deepseek-v4-pro"]
+    assert "CNY ?/4/16" in beijing["deepseek-r1"]  # yuan only, no cache-hit price found
 
 
 def test_currency_follows_the_profile(cli):
@@ -128,7 +139,7 @@ def test_terminal_gets_a_rich_table(cli):
 
 def test_narrow_terminal_stacks_rows_instead_of_cropping(cli):
     screen = run_in_terminal(cli, "models", "-p", "dsc", columns=70)
-    assert "Status" in screen and "deprecated 2026-07-09; use qwen3.7-plus" in screen
+    assert "Status" in screen and "retired 2026-10-10; use deepseek-v4-flash" in screen
     assert "deepseek-r1-distill-llama-70b" in screen
 
 
@@ -227,7 +238,7 @@ def test_show_prefers_the_profiles_provider(cli):
     ds = cli.run("models", "show", "deepseek-v4-pro").stdout
     dsc = cli.run("models", "show", "deepseek-v4-pro", "-p", "dsc").stdout
     assert "DeepSeek API" in ds and "DashScope" not in ds
-    assert "DashScope" in dsc and "shared budget" in dsc and "unknown:" in dsc
+    assert "DashScope" in dsc and "shared budget" in dsc and "catwalk" in dsc
 
 
 def test_show_finds_a_model_of_another_provider(cli):

@@ -13,13 +13,12 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from deepseek_cli.backends.params import plan_request
 from deepseek_cli.batch.input.grammar import RequestLine
 from deepseek_cli.catalog.models import ModelInfo, Price, load_catalog
-from deepseek_cli.catalog.pricing import Cost, cost_of, price_at
+from deepseek_cli.catalog.pricing import Cost, cost_of
 from deepseek_cli.catalog.tokens import prompt_tokens
 from deepseek_cli.config.profiles import REQUEST_DEFAULT_KEYS
 from deepseek_cli.config.settings import Settings, parse_extra
@@ -128,15 +127,8 @@ class Planner:
         cached = self._prices.get(model)
         if cached is not None and cached[0] == minute:
             return cached[1]
-        info = self.info(model)
-        price = None
-        if info is not None:
-            price = price_at(
-                info,
-                self.settings.provider_info,
-                datetime.now(UTC),
-                self.settings.profile.currency,
-            )
+        self.info(model)  # says once when the model is deprecated
+        price = self.settings.price(model)
         self._prices[model] = (minute, price)
         return price
 

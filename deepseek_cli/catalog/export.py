@@ -1,7 +1,8 @@
 """The catalog as ``deepseek models --json`` prints it: one plain object per model.
 
-Prices are per 1M tokens; ``prices`` holds the entries in force at the given moment and, with
-``history``, ``price_history`` every dated entry with its source.
+Prices are per 1M tokens; ``prices`` holds the entries in force at the given moment (for the
+profile's region, or the config's own price) and, with ``history``, ``price_history`` every
+dated entry with its source and the kind of source (provider, third-party, config).
 """
 
 from __future__ import annotations
@@ -17,19 +18,29 @@ from deepseek_cli.timestamps import utc_iso
 def _price_json(price: Price) -> dict[str, Any]:
     return {
         "since": utc_iso(price.since),
+        "region": price.region,
         "currency": price.currency,
         "window": price.window,
         "cache_hit": price.cache_hit,
         "input": price.input,
         "output": price.output,
         "source": price.source,
+        "source_kind": price.kind,
     }
 
 
 def model_json(
-    info: ModelInfo, when: datetime, *, history: bool = False, visible: bool | None = None
+    info: ModelInfo,
+    when: datetime,
+    *,
+    history: bool = False,
+    visible: bool | None = None,
+    region: str | None = None,
+    override: Price | None = None,
 ) -> dict[str, Any]:
-    """Everything the catalog knows about one model; prices per 1M tokens."""
+    """Everything the catalog knows about one model; prices per 1M tokens (``prices``: the
+    ones in force in ``region``, or the config's ``override`` that replaces them)."""
+    prices = [override] if override else current_prices(info, when, None, region)
     data: dict[str, Any] = {
         "provider": info.provider,
         "id": info.id,
@@ -52,7 +63,9 @@ def model_json(
         "status_note": info.status_note,
         "replacements": list(info.replacements),
         "source": info.source,
-        "prices": [_price_json(p) for p in current_prices(info, when)],
+        "prices": [_price_json(p) for p in prices],
+        "price_note": info.price_note,
+        "batch_regions": list(info.batch_regions),
     }
     if history:
         data["price_history"] = [_price_json(p) for p in sorted(info.prices, key=price_order)]

@@ -18,19 +18,33 @@ ThinkingKind = Literal["hybrid", "always", "never"]
 # Every reasoning effort a command accepts; each model maps them to the ones it takes.
 EFFORT_LEVELS = ("minimal", "low", "medium", "high", "xhigh", "max", "ultra")
 Status = Literal["active", "legacy", "deprecated", "retired"]
+# Where a price comes from: the provider's own page, third-party price catalogs (the source
+# names them), or the user's config.
+PriceKind = Literal["provider", "third-party", "config"]
+PRICE_KIND_TEXT: dict[str, str] = {
+    "provider": "provider's page",
+    "third-party": "third-party catalogs",
+    "config": "your config",
+}
 
 
 @dataclass(frozen=True)
 class Price:
-    """Prices per 1M tokens in one currency, valid from ``since`` (UTC) until superseded."""
+    """Prices per 1M tokens in one currency, valid from ``since`` (UTC) until superseded.
+
+    ``cache_hit`` is ``None`` where no source gives it: a call with cache hits then has no
+    known cost. ``region`` limits a row to one DashScope region (``None``: everywhere).
+    """
 
     since: datetime
     currency: str
-    cache_hit: float
+    cache_hit: float | None
     input: float
     output: float
     window: Literal["peak", "off_peak"] | None
     source: str
+    region: str | None = None
+    kind: PriceKind = "provider"
 
 
 @dataclass(frozen=True)
@@ -57,6 +71,10 @@ class ModelInfo:
     description: str | None = None
     source: str = ""
     prices: tuple[Price, ...] = ()
+    # Why a price is missing or doubtful (sources that disagree), shown next to the price.
+    price_note: str | None = None
+    # DashScope regions whose Batch service lists this model.
+    batch_regions: tuple[str, ...] = ()
 
     def has_feature(self, prefix: str) -> bool:
         return any(f.split(" ")[0] == prefix for f in self.features)
@@ -82,11 +100,19 @@ class ModelInfo:
 
 
 @dataclass(frozen=True)
+class PeakDays:
+    """From ``since`` on, peak hours apply on these ISO weekdays (local time)."""
+
+    since: datetime
+    days: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class ProviderInfo:
     id: str
     name: str
     peak_hours: tuple[tuple[int, int], ...] = ()  # minutes since local midnight, [start, end)
-    peak_days: tuple[int, ...] = ()  # ISO weekdays
+    peak_days: tuple[PeakDays, ...] = ()  # by date; before the first, every day
     peak_utc_offset_hours: int = 0
     price_note: str | None = None
 
@@ -124,14 +150,17 @@ def _minutes(hhmm: str) -> int:
 
 
 def _price(raw: dict[str, Any]) -> Price:
+    cache_hit = raw.get("cache_hit")
     return Price(
         since=raw["since"],
         currency=raw["currency"],
-        cache_hit=float(raw["cache_hit"]),
+        cache_hit=None if cache_hit is None else float(cache_hit),
         input=float(raw["input"]),
         output=float(raw["output"]),
         window=raw.get("window"),
         source=raw.get("source", ""),
+        region=raw.get("region"),
+        kind=raw.get("kind", "provider"),
     )
 
 
@@ -159,6 +188,8 @@ def _model(raw: dict[str, Any]) -> ModelInfo:
         description=raw.get("description"),
         source=raw.get("source", ""),
         prices=tuple(_price(p) for p in raw.get("prices", ())),
+        price_note=raw.get("price_note"),
+        batch_regions=tuple(raw.get("batch_regions", ())),
     )
 
 
@@ -173,7 +204,12 @@ def parse_catalog(data: dict[str, Any]) -> Catalog:
             id=pid,
             name=raw.get("name", pid),
             peak_hours=hours,
-            peak_days=tuple(raw.get("peak_days", ())),
+            peak_days=tuple(
+                sorted(
+                    (PeakDays(d["since"], tuple(d["days"])) for d in raw.get("peak_days", ())),
+                    key=lambda d: d.since,
+                )
+            ),
             peak_utc_offset_hours=int(raw.get("peak_utc_offset_hours", 0)),
             price_note=raw.get("price_note"),
         )

@@ -12,12 +12,11 @@ import contextlib
 import sqlite3
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from deepseek_cli.backends import make_backend
 from deepseek_cli.backends.params import Plan, plan_request
-from deepseek_cli.catalog.pricing import Cost, cost_of, price_at
+from deepseek_cli.catalog.pricing import Cost, cost_of
 from deepseek_cli.catalog.tokens import with_estimated_usage
 from deepseek_cli.chat.retries import RetryingCall, RetryPolicy
 from deepseek_cli.config.settings import Settings
@@ -79,12 +78,9 @@ def plan_and_warn(settings: Settings, request: ChatRequest) -> Plan:
 
 def reply_cost(settings: Settings, reply: Reply, factor: float = 1.0) -> Cost | None:
     """What ``reply`` cost at the price in force now; ``None`` when unknown."""
-    if reply.usage is None or settings.model_info is None:
+    if reply.usage is None:
         return None
-    price = price_at(
-        settings.model_info, settings.provider_info, datetime.now(UTC), settings.profile.currency
-    )
-    return cost_of(reply.usage, price, factor)
+    return cost_of(reply.usage, settings.price(settings.profile.model), factor)
 
 
 def record_usage(

@@ -18,7 +18,8 @@ from deepseek_cli.cli.options import ProfileChoice, complete_models, option, pro
 from deepseek_cli.cli.typer_apps import new_app
 
 if TYPE_CHECKING:
-    from deepseek_cli.catalog.models import Catalog, ModelInfo
+    from deepseek_cli.catalog.models import ModelInfo
+    from deepseek_cli.catalog.price_book import PriceBook
     from deepseek_cli.config.profiles import Profile
 
 EPILOG = """\b
@@ -71,10 +72,13 @@ def models(
     if ctx.invoked_subcommand is not None:
         return
     from deepseek_cli.catalog.models import load_catalog
+    from deepseek_cli.catalog.price_book import PriceBook
+    from deepseek_cli.config.prices import price_overrides
     from deepseek_cli.render import stderr as say
 
     loaded, prof = choice.load()
     catalog = load_catalog()
+    book = PriceBook(catalog, price_overrides(loaded.data))
     now = datetime.now(UTC)
     infos = list(catalog.models) if all_providers else catalog.for_provider(prof.provider)
     visible: set[str] | None = None
@@ -97,7 +101,16 @@ def models(
         from deepseek_cli.catalog.export import model_json, unknown_json
         from deepseek_cli.render.stdout import emit_json
 
-        data = [model_json(m, now, visible=seen(m.provider, m.id)) for m in infos]
+        data = [
+            model_json(
+                m,
+                now,
+                visible=seen(m.provider, m.id),
+                region=prof.region,
+                override=book.override(m.provider, m.id, prof.region),
+            )
+            for m in infos
+        ]
         data += [unknown_json(prof.provider, u) for u in unknown]
         emit_json(data, indent=2)
         return
@@ -108,12 +121,12 @@ def models(
         )
         return
 
-    _print_catalog(prof, catalog, infos, seen, unknown, all_providers=all_providers, live=live)
+    _print_catalog(prof, book, infos, seen, unknown, all_providers=all_providers, live=live)
 
 
 def _print_catalog(
     prof: Profile,
-    catalog: Catalog,
+    book: PriceBook,
     infos: list[ModelInfo],
     seen: Callable[[str, str], bool | None],
     unknown: list[str],
@@ -146,17 +159,19 @@ def _print_catalog(
         *limits,
         Column("Features", min_width=10),
         Column(f"{currency}/1M hit/in/out", min_width=15),
-        *([] if compact else [Column("Since")]),
+        *([] if compact else [Column("Since"), Column("Price source")]),
         Column("Status", min_width=10),
         *([Column("Live")] if live else []),
     ]
     rows: list[list[str | list[str]]] = []
     styles: list[str | None] = []
+    region = prof.region
     for m in infos:
-        prices = display_prices(m, now, currency)
+        own = book.override(m.provider, m.id, region)
+        prices = [own] if own else display_prices(m, now, currency, region)
         price = mt.price_cell(prices, currency)
         if compact and prices:
-            price.append(f"since {mt.price_since(prices)}")
+            price.append(f"{mt.kind_short(prices)}, since {mt.price_since(prices)}")
         flag = seen(m.provider, m.id)
         rows.append(
             [
@@ -167,7 +182,7 @@ def _print_catalog(
                 *mt.limit_cells(m, compact=compact),
                 mt.features_cell(m, compact=compact),
                 price,
-                *([] if compact else [mt.price_since(prices)]),
+                *([] if compact else [mt.price_since(prices), mt.kind_short(prices)]),
                 mt.status_text(m),
                 *([("-" if flag is None else "yes" if flag else "no")] if live else []),
             ]
@@ -180,13 +195,18 @@ def _print_catalog(
         rows.append([*head, *(["-"] * (len(columns) - len(head) - len(tail))), *tail])
         styles.append("cyan")
 
+    catalog = book.catalog
     provider_info = catalog.providers.get(prof.provider)
     scope = (
         "all providers"
         if all_providers
         else (provider_info.name if provider_info else prof.provider)
     )
-    notes = ["Prices per 1M tokens in force now; `deepseek models show NAME` has their history."]
+    where = f" in {prof.region_name}" if prof.region_name else ""
+    notes = [
+        f"Prices per 1M tokens in force now{where}; `deepseek models show NAME` has their "
+        "sources and history."
+    ]
     for pid in sorted({m.provider for m in infos}):
         note = catalog.providers[pid].price_note if pid in catalog.providers else None
         if note:
@@ -216,13 +236,15 @@ def show(
     """Everything the catalog knows about one model, with every dated price and its source."""
     from deepseek_cli.catalog.export import model_json
     from deepseek_cli.catalog.models import load_catalog
+    from deepseek_cli.config.prices import price_overrides
     from deepseek_cli.errors import UsageError
     from deepseek_cli.render import model_text as mt
     from deepseek_cli.render.stdout import emit, emit_json
     from deepseek_cli.render.tables import Column, fields_text, plain_table
 
-    _, prof = choice.load()
+    loaded, prof = choice.load()
     catalog = load_catalog()
+    overrides = price_overrides(loaded.data)
     matches = catalog.named(name, prof.provider)
     if not matches:
         close = catalog.similar_names(name)
@@ -232,28 +254,37 @@ def show(
         )
     now = datetime.now(UTC)
     if json_output:
-        emit_json([model_json(m, now, history=True) for m in matches], indent=2)
+        data = [
+            model_json(m, now, history=True, override=overrides.get(f"{m.provider}/{m.id}"))
+            for m in matches
+        ]
+        emit_json(data, indent=2)
         return
     parts = []
     for m in matches:
         text = f"{m.id}\n" + fields_text(
-            mt.model_fields(m, catalog.providers.get(m.provider)), "  "
+            mt.model_fields(m, catalog.providers.get(m.provider), now), "  "
         )
+        text += "  prices\n"
+        if (own := overrides.get(f"{m.provider}/{m.id}")) is not None:
+            text += f"    {mt.override_line(own)}\n"
+        if m.price_note:
+            text += f"    {m.price_note}\n"
         history = mt.price_history_rows(m, now)
         if history:
             columns = [
                 Column("Since"),
+                Column("Region"),
                 Column("Currency"),
                 Column("Window"),
                 Column("Hit / in / out per 1M"),
                 Column("Now"),
+                Column("Kind"),
                 Column("Source"),
             ]
             table = plain_table(columns, history)
-            text += "  prices\n" + "".join(f"    {line}\n" for line in table.splitlines())
-        else:
-            provider = catalog.providers.get(m.provider)
-            note = provider.price_note if provider and provider.price_note else "none known"
-            text += f"  prices\n    unknown: {note}\n"
+            text += "".join(f"    {line}\n" for line in table.splitlines())
+        elif own is None and not m.price_note:
+            text += "    unknown: no source gives a price\n"
         parts.append(text)
     emit("\n".join(parts))

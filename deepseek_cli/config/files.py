@@ -58,6 +58,7 @@ TOP_LEVEL_KEYS: dict[str, tuple[type, ...]] = {
     "default_profile": (str,),
     "profiles": (dict,),
     "log_prompts": (bool,),
+    "prices": (dict,),
 }
 
 
@@ -201,3 +202,7 @@ def validate_config(data: Mapping[str, Any], path: Path | str = "config") -> Non
             raise ConfigError(f"{path}: [profiles.{name}] must be a table")
         _check_types(table, PROFILE_KEYS, f"{path} [profiles.{name}]")
         _check_values(table, f"{path} [profiles.{name}]")
+    if "prices" in data:
+        from deepseek_cli.config.prices import check_prices
+
+        check_prices(data["prices"], str(path))

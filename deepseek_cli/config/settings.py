@@ -12,13 +12,16 @@ import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from deepseek_cli.catalog.models import EFFORT_LEVELS, ModelInfo, ProviderInfo, load_catalog
+from deepseek_cli.catalog.models import EFFORT_LEVELS, ModelInfo, Price, ProviderInfo, load_catalog
+from deepseek_cli.catalog.price_book import PriceBook
 from deepseek_cli.config import paths
 from deepseek_cli.config.files import ConfigFile, finite_json, load_config_file
 from deepseek_cli.config.keys import ApiKey, resolve_api_key
+from deepseek_cli.config.prices import price_overrides
 from deepseek_cli.config.profiles import Profile, resolve_profile
 from deepseek_cli.errors import UsageError
 from deepseek_cli.events import ChatRequest, Message
@@ -72,6 +75,12 @@ class Settings:
     api_key: ApiKey | None = field(repr=False)
     model_info: ModelInfo | None
     provider_info: ProviderInfo | None
+    prices: PriceBook
+
+    def price(self, model: str, when: datetime | None = None) -> Price | None:
+        """The price of a call to ``model`` on this profile at ``when`` (default: now)."""
+        p = self.profile
+        return self.prices.price(p.provider, model, p.region, when or datetime.now(UTC), p.currency)
 
     @property
     def log_prompts(self) -> bool:
@@ -146,4 +155,5 @@ def load(flags: RequestFlags, env: Mapping[str, str], *, need_key: bool = True) 
         api_key=resolve_api_key(profile, env, config) if need_key else None,
         model_info=catalog.find(profile.provider, profile.model),
         provider_info=catalog.providers.get(profile.provider),
+        prices=PriceBook(catalog, price_overrides(config.data)),
     )

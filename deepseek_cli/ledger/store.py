@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from deepseek_cli.config.profiles import Profile
     from deepseek_cli.conversation import Reply
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _TABLE = """
 CREATE TABLE IF NOT EXISTS {name} (
     id INTEGER PRIMARY KEY,
@@ -50,9 +50,15 @@ CREATE TABLE IF NOT EXISTS {name} (
     prompt TEXT,
     answer TEXT,
     served_model TEXT,
-    usage_estimated INTEGER NOT NULL DEFAULT 0
+    usage_estimated INTEGER NOT NULL DEFAULT 0,
+    cache_saved REAL
 )"""
-_INDEX = "CREATE INDEX IF NOT EXISTS calls_ts ON calls(ts)"
+# ``ts`` serves every time range and "newest first"; ``batch_id`` the exactly-once check of
+# fetched Batch results and a budgeted job's spend so far.
+_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS calls_ts ON calls(ts)",
+    "CREATE INDEX IF NOT EXISTS calls_batch ON calls(batch_id)",
+)
 # Version 1 had no served_model/usage_estimated and stored an unknown reasoning count as 0;
 # its columns are copied as they are (a 0 there may have meant unknown: it cannot be told).
 _V1_COLUMNS = (
@@ -85,6 +91,7 @@ class LedgerRow:
     answer: str | None = None
     served_model: str | None = None
     usage_estimated: bool = False
+    cache_saved: float | None = None  # what the cache hits saved, in ``currency``
     ts: str = ""
 
 
@@ -152,6 +159,7 @@ class CallSite:
             answer=(reply.answer or None) if log else None,
             served_model=reply.served_model,
             usage_estimated=reply.usage_estimated,
+            cache_saved=cost.saved if cost else None,
             ts=ts,
         )
 
@@ -187,7 +195,8 @@ def connect(path: Path) -> sqlite3.Connection:
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
-    """Create the table, or rebuild a version-1 table (SQLite cannot drop a NOT NULL)."""
+    """Create the table, rebuild a version-1 table (SQLite cannot drop a NOT NULL), or add
+    version 3's savings column to a version-2 one (its old rows' savings stay unknown)."""
     conn.execute("BEGIN IMMEDIATE")
     try:
         # Another process may have migrated while this one waited for the lock.
@@ -201,8 +210,11 @@ def _migrate(conn: sqlite3.Connection) -> None:
                 )
                 conn.execute("DROP TABLE calls")
                 conn.execute("ALTER TABLE calls_v2 RENAME TO calls")
+            elif old is not None and version == 2:
+                conn.execute("ALTER TABLE calls ADD COLUMN cache_saved REAL")
             conn.execute(_TABLE.format(name="calls"))
-            conn.execute(_INDEX)
+            for index in _INDEXES:
+                conn.execute(index)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         conn.execute("COMMIT")
     except BaseException:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from deepseek_cli.catalog.models import ModelInfo, Price, ProviderInfo
+from deepseek_cli.catalog.models import PRICE_KIND_TEXT, ModelInfo, PeakDays, Price, ProviderInfo
 from deepseek_cli.catalog.pricing import current_prices, price_order
 from deepseek_cli.render.numbers import tokens_long, tokens_short
 
@@ -41,7 +41,21 @@ def status_text(info: ModelInfo) -> str:
 
 
 def price_numbers(price: Price) -> str:
-    return f"{price.cache_hit:g}/{price.input:g}/{price.output:g}"
+    """``hit/in/out``; a cache-hit price no source gives is ``?``."""
+    hit = "?" if price.cache_hit is None else f"{price.cache_hit:g}"
+    return f"{hit}/{price.input:g}/{price.output:g}"
+
+
+# Short source kinds for a table cell (``models show`` spells them out).
+_KIND_SHORT = {"provider": "provider", "third-party": "3rd-party", "config": "config"}
+
+
+def kind_short(prices: list[Price]) -> str:
+    return _KIND_SHORT[prices[0].kind] if prices else "-"
+
+
+def region_text(price: Price) -> str:
+    return price.region or "all"
 
 
 def price_cell(prices: list[Price], currency: str) -> list[str]:
@@ -81,25 +95,35 @@ def price_since(prices: list[Price]) -> str:
     return prices[0].since.date().isoformat() if prices else "-"
 
 
-def peak_hours_text(provider: ProviderInfo) -> str | None:
+def _days_text(days: tuple[int, ...]) -> str:
+    if len(days) == 7 or not days:
+        return "every day"
+    if list(days) == list(range(days[0], days[-1] + 1)):
+        return f"{_WEEKDAYS[days[0] - 1]}–{_WEEKDAYS[days[-1] - 1]}"
+    return ", ".join(_WEEKDAYS[d - 1] for d in days)
+
+
+def peak_hours_text(provider: ProviderInfo, now: datetime) -> str | None:
+    """The peak rule in force at ``now``, and since when (the days changed over time)."""
     if not provider.peak_hours:
         return None
-    days = provider.peak_days
-    if days and list(days) == list(range(days[0], days[-1] + 1)):
-        day_text = f"{_WEEKDAYS[days[0] - 1]}–{_WEEKDAYS[days[-1] - 1]}"
-    else:
-        day_text = ", ".join(_WEEKDAYS[d - 1] for d in days) or "every day"
+    rules = [rule for rule in provider.peak_days if rule.since <= now]
+    rule: PeakDays | None = rules[-1] if rules else None
     spans = ", ".join(
         f"{start // 60:02d}:{start % 60:02d}–{end // 60:02d}:{end % 60:02d}"
         for start, end in provider.peak_hours
     )
     offset = provider.peak_utc_offset_hours
     zone = "UTC" if offset == 0 else f"UTC{offset:+d}"
-    return f"{day_text} {spans} ({zone})"
+    text = f"{_days_text(rule.days if rule else ())} {spans} ({zone})"
+    if rule is not None and len(rules) > 1:
+        before = _days_text(rules[-2].days)
+        text += f", since {rule.since.astimezone(UTC):%Y-%m-%d %H:%M} UTC ({before} before)"
+    return text
 
 
 def model_fields(
-    info: ModelInfo, provider: ProviderInfo | None
+    info: ModelInfo, provider: ProviderInfo | None, now: datetime
 ) -> list[tuple[str, str | list[str]]]:
     """``models show``: label/value pairs, in reading order."""
     fields: list[tuple[str, str | list[str]]] = [
@@ -142,25 +166,39 @@ def model_fields(
         fields.append(
             ("thinking without streaming", "supported" if info.non_stream_thinking else "no")
         )
-    if provider is not None and (hours := peak_hours_text(provider)):
+    if provider is not None and (hours := peak_hours_text(provider, now)):
         fields.append(("peak hours", hours))
+    if info.batch_regions:
+        fields.append(("batch service", "DashScope Batch in " + ", ".join(info.batch_regions)))
     fields.append(("catalog source", info.source or "unknown"))
     return fields
 
 
 def price_history_rows(info: ModelInfo, now: datetime) -> list[list[str]]:
-    """One row per dated price entry, marking the ones in force now."""
-    current = {id(p) for p in current_prices(info, now)}
+    """One row per dated price entry, marking the ones in force now (in every region)."""
+    regions = {p.region for p in info.prices}
+    current = {id(p) for region in regions for p in current_prices(info, now, None, region)}
     rows = []
     for price in sorted(info.prices, key=price_order):
         rows.append(
             [
                 price.since.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                region_text(price),
                 price.currency,
                 _WINDOW_LABEL[price.window] or "all day",
                 price_numbers(price),
                 "now" if id(price) in current else "",
+                PRICE_KIND_TEXT[price.kind],
                 price.source,
             ]
         )
     return rows
+
+
+def override_line(price: Price) -> str:
+    """``models show``: the config's price, which wins over every row of the table."""
+    where = f" in region {price.region}" if price.region else ""
+    return (
+        f"{price.currency} {price_numbers(price)} per 1M (hit/in/out){where}, from "
+        f"{price.source}: used instead of the catalog's"
+    )

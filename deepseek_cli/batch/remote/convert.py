@@ -35,8 +35,9 @@ from deepseek_cli.batch.remote.jobs import JobStore, Part, RemoteJob
 from deepseek_cli.batch.remote.ledger_rows import PartRows, site_of
 from deepseek_cli.batch.remote.summary import Tally
 from deepseek_cli.batch.writer import MAX_RECORD_BYTES
-from deepseek_cli.catalog.models import Catalog, load_catalog
-from deepseek_cli.catalog.pricing import Cost, cost_of, price_at
+from deepseek_cli.catalog.models import Catalog
+from deepseek_cli.catalog.price_book import PriceBook
+from deepseek_cli.catalog.pricing import Cost, cost_of
 from deepseek_cli.config.settings import Settings
 from deepseek_cli.conversation import Reply
 from deepseek_cli.errors import ApiError, TruncatedError
@@ -75,7 +76,8 @@ class Converter:
         self.job = job
         self.fmt = fmt
         self.tally = tally
-        self.catalog = catalog or load_catalog()
+        # A test may price against its own catalog; the config's prices still win.
+        self.prices = PriceBook(catalog, settings.prices.overrides) if catalog else settings.prices
         self.site = site_of(job, settings.log_prompts)
 
     def part(
@@ -153,10 +155,12 @@ class Converter:
         return datetime.fromtimestamp(created, UTC)
 
     def _cost(self, model: str, usage: Usage | None, when: datetime) -> Cost | None:
-        info = self.catalog.find(self.job.provider, model)
-        if usage is None or info is None:
+        if usage is None:
             return None
-        price = price_at(info, self.settings.provider_info, when, self.settings.profile.currency)
+        job = self.job
+        price = self.prices.price(
+            job.provider, model, job.region, when, self.settings.profile.currency
+        )
         return cost_of(usage, price, factor=BATCH_PRICE_FACTOR)
 
     def _one(
