@@ -200,7 +200,7 @@ def test_sessions_and_usage_commands(cli):
     cli.run("chat", "--session", "one", input="hello there\n")
     result = cli.run("chat", "--session", "two", input="x\ny\n/sessions\n/usage\n")
     assert "one" in result.stderr and "hello there" in result.stderr
-    assert "session two: 2 turns · 22 in · 6 cached · 14 out" in result.stderr
+    assert "session two: 2 turns · 22 in · 6 cached (27%) · 14 out" in result.stderr
 
 
 def test_usage_command_says_which_turns_have_no_price(cli):
@@ -209,7 +209,8 @@ def test_usage_command_says_which_turns_have_no_price(cli):
         "chat", "-p", "dsc", "-m", "deepseek-v4-pro-0813", "--session", "u", input="x\ny\n/usage\n"
     )
     assert result.stderr.splitlines()[-1] == (
-        "session u: 2 turns · 22 in · 6 cached · 14 out · 4 reasoning · cost unknown for 2 turns"
+        "session u: 2 turns · 22 in · 6 cached (27%) · 14 out · 4 reasoning · "
+        "cost unknown for 2 turns"
     )
     result = cli.run(
         "chat",
@@ -221,8 +222,8 @@ def test_usage_command_says_which_turns_have_no_price(cli):
     )
     last = result.stderr.splitlines()[-1]
     assert re.fullmatch(
-        r"session v: 2 turns · 22 in · 6 cached · 14 out · 4 reasoning · "
-        r"\$0\.\d+ \+ cost unknown for 1 turn",
+        r"session v: 2 turns · 22 in · 6 cached \(27%\) · 14 out · 4 reasoning · "
+        r"\$0\.\d+ \+ cost unknown for 1 turn \(cache saved \$0\.\d+\)",
         last,
     ), last
 

@@ -171,6 +171,10 @@ def test_piped_table_shows_unknown_cost_as_unknown(cli):
         "CACHED",
         "OUTPUT",
         "REASONING",
+        "CACHE",
+        "HITS",
+        "CACHE",
+        "SAVED",
         "COST",
     ]
     rows = {line.split()[0]: line for line in lines[1:]}
@@ -205,8 +209,11 @@ def test_csv_has_fixed_columns_and_no_total_line(cli):
         "cached_tokens",
         "output_tokens",
         "reasoning_tokens",
+        "cache_hit_rate",
         "cost_usd",
         "cost_cny",
+        "cache_saved_usd",
+        "cache_saved_cny",
         "unpriced_calls",
     ]
     by_model = {r["model"]: r for r in rows}
@@ -214,6 +221,7 @@ def test_csv_has_fixed_columns_and_no_total_line(cli):
     pro = by_model["deepseek-v4-pro"]
     assert (pro["input_tokens"], pro["cached_tokens"], pro["reasoning_tokens"]) == ("10", "4", "2")
     assert (pro["cost_usd"], pro["cost_cny"]) == ("0.00012345", "")
+    assert pro["cache_hit_rate"] == "0.4000"  # 4 of 10 input tokens
     assert by_model["deepseek-flash"]["unpriced_calls"] == "1"
 
 

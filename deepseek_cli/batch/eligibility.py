@@ -12,11 +12,16 @@ refusal that names the way out is worth more than a provider's code an hour late
 - An ``openai`` profile (any OpenAI-compatible server) is let through: the protocol is
   OpenAI's own, and the server decides.
 
+- Beijing's Batch page lists deepseek-r1, deepseek-v3.2 and deepseek-v3 (the catalog's
+  ``batch_regions``; v3.1 "Unsupported", v4 not listed): another DeepSeek model is warned
+  about, not refused, since the list changes faster than this tool.
+
 Also the Batch price: half the real-time price (DashScope documents 50 %).
 """
 
 from __future__ import annotations
 
+from deepseek_cli.catalog.models import load_catalog
 from deepseek_cli.config.profiles import Profile
 from deepseek_cli.errors import UsageError
 
@@ -60,4 +65,19 @@ def check_model(profile: Profile, model: str) -> None:
         "Qwen models only",
         'DeepSeek models run as batches in Beijing: use a profile with region = "cn" (e.g. '
         "-p cn) and a key from the Beijing region",
+    )
+
+
+def unlisted_warning(profile: Profile, model: str) -> str | None:
+    """A warning for a DeepSeek model that Beijing's Batch page does not list."""
+    if profile.provider != "dashscope" or profile.region != "cn" or model == TEST_MODEL:
+        return None
+    catalog = load_catalog()
+    listed = [m.id for m in catalog.for_provider("dashscope") if "cn" in m.batch_regions]
+    info = catalog.find("dashscope", model)
+    if not model.startswith("deepseek") or (info is not None and "cn" in info.batch_regions):
+        return None
+    return (
+        f"{model} is not on DashScope's Beijing Batch list ({', '.join(listed)}): the "
+        "provider may fail the batch; `deepseek batch run` runs it here at the real-time price"
     )

@@ -90,6 +90,8 @@ def estimate(
     for entry in models.values():
         if remote:
             eligibility.check_model(settings.profile, entry.model)
+            if warning := eligibility.unlisted_warning(settings.profile, entry.model):
+                say.warning(warning)
         price = planner.price(entry.model)
         cost = cost_of(Usage(entry.input_tokens, 0, entry.output_tokens), price, factor)
         spend.add(cost)

@@ -25,6 +25,7 @@ class Stats:
     retries: int = 0
     attempts: int = 0
     input_tokens: int = 0
+    cached_tokens: int = 0
     output_tokens: int = 0
     spend: Spend = field(default_factory=Spend)  # of this run's successes
     started: float = field(default_factory=time.monotonic)
@@ -64,6 +65,7 @@ class Stats:
             "retries": self.retries,
             "attempts": self.attempts,
             "input_tokens": self.input_tokens,
+            "cached_tokens": self.cached_tokens,
             "output_tokens": self.output_tokens,
             # Null unless every success was priced, in one currency: never a partial sum.
             "cost": self.spend.total_json(),

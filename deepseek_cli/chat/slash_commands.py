@@ -20,7 +20,7 @@ from deepseek_cli.chat.repl import Command, ExitRepl, Repl
 from deepseek_cli.chat.sessions import Session
 from deepseek_cli.errors import CliError, error_line
 from deepseek_cli.render import stderr as say
-from deepseek_cli.render.numbers import spend_text
+from deepseek_cli.render.numbers import cache_share, spend_text, with_savings
 
 Handler = Callable[[Repl, str], None]
 Parse = Callable[[str], object]
@@ -324,12 +324,17 @@ def _usage(repl: Repl, args: str) -> None:
     for turn in repl.session.turns:
         for key in totals:
             totals[key] += (turn.usage or {}).get(key) or 0
-        spend.add(Cost(turn.cost["amount"], turn.cost["currency"]) if turn.cost else None)
+        cost = turn.cost
+        spend.add(
+            Cost(cost["amount"], cost["currency"], cost.get("cache_saved") or 0.0) if cost else None
+        )
+    share = cache_share(totals["input_tokens"], totals["cached_tokens"])
+    money = spend_text(spend, "turn", empty="no cost", unpriced="cost unknown for {count} {nouns}")
     say.write_line(
         "plain",
         f"session {repl.session.name}: {len(repl.session.turns)} "
         f"turn{'' if len(repl.session.turns) == 1 else 's'} · "
-        f"{totals['input_tokens']} in · {totals['cached_tokens']} cached · "
+        f"{totals['input_tokens']} in · {totals['cached_tokens']} cached ({share}) · "
         f"{totals['output_tokens']} out · {totals['reasoning_tokens']} reasoning · "
-        + spend_text(spend, "turn", empty="no cost", unpriced="cost unknown for {count} {nouns}"),
+        + with_savings(money, spend.saved),
     )

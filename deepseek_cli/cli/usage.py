@@ -39,7 +39,9 @@ Examples:
 \b
 Input includes cached (cache-hit) input tokens; output includes reasoning tokens.
 Cost is what each call cost when it was made, per currency; calls whose price is
-unknown are counted as unpriced, never guessed. Days are local calendar days.
+unknown are counted as unpriced, never guessed. Cache hits is the share of input
+served from the provider's cache; cache saved is what those hits saved against
+the uncached input price. Days are local calendar days.
 """
 
 BALANCE_EPILOG = """\b
@@ -151,7 +153,8 @@ def _local(moment: datetime | None) -> str:
 
 
 def _print_report(report: Report) -> None:
-    from deepseek_cli.render.numbers import spend_text
+    from deepseek_cli.catalog.pricing import Spend
+    from deepseek_cli.render.numbers import cache_share, spend_text
     from deepseek_cli.render.tables import Column, print_table
 
     columns = [
@@ -163,6 +166,8 @@ def _print_report(report: Report) -> None:
         Column("Cached", "right"),
         Column("Output", "right"),
         Column("Reasoning", "right"),
+        Column("Cache hits", "right"),
+        Column("Cache saved"),
         Column("Cost"),
     ]
 
@@ -177,6 +182,8 @@ def _print_report(report: Report) -> None:
             f"{t.cached_tokens:,}",
             f"{t.output_tokens:,}",
             f"{t.reasoning_tokens:,}",
+            cache_share(t.input_tokens, t.cached_tokens) if t.input_tokens else "-",
+            spend_text(Spend(amounts=t.spend.saved), empty="-"),
             spend_text(t.spend),
         ]
 
@@ -192,7 +199,10 @@ def _print_report(report: Report) -> None:
         columns,
         rows,
         title=f"Usage from {period}, by {report.by}",
-        caption="Input includes cached tokens; output includes reasoning tokens.",
+        caption=(
+            "Input includes cached tokens; output includes reasoning tokens. Cache hits: the "
+            "share of input served from the cache; cache saved: what that saved."
+        ),
         row_styles=styles,
     )
 

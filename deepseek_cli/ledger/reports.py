@@ -9,7 +9,9 @@ cost: it is counted as *unpriced*, never guessed and never summed as zero. Costs
 currency; adding dollars to yuan means nothing.
 
 Token columns follow the providers' usage objects: input includes the cached (cache-hit)
-input tokens, and output includes the reasoning tokens.
+input tokens, and output includes the reasoning tokens. The cache hit rate is cached / input
+tokens; the savings are what each call's cache hits saved against its uncached input price,
+recorded with its cost (rows written before ledger schema 3 have none: they add nothing).
 
 Times: the ledger stores UTC ISO timestamps written by ``store.ledger_time``, so range filters are
 string comparisons that use the ``ts`` index. ``--by day`` groups by the local calendar day
@@ -105,7 +107,13 @@ class Totals:
         self.reasoning_tokens += other.reasoning_tokens
         self.spend.merge(other.spend)
 
+    @property
+    def cache_hit_rate(self) -> float | None:
+        """Cached / input tokens; ``None`` without input."""
+        return self.cached_tokens / self.input_tokens if self.input_tokens else None
+
     def to_json(self) -> dict[str, Any]:
+        rate = self.cache_hit_rate
         return {
             "calls": self.calls,
             "errors": self.errors,
@@ -113,7 +121,9 @@ class Totals:
             "cached_tokens": self.cached_tokens,
             "output_tokens": self.output_tokens,
             "reasoning_tokens": self.reasoning_tokens,
+            "cache_hit_rate": None if rate is None else round(rate, 4),
             "cost": self.spend.amounts_json(),
+            "cache_saved": self.spend.saved_json(),
             "unpriced_calls": self.spend.unpriced,
         }
 
@@ -205,7 +215,8 @@ def _query(
                SUM(outcome NOT IN ({not_errors})),
                SUM(input_tokens), SUM(cached_tokens), SUM(output_tokens), SUM(reasoning_tokens),
                SUM(cost),
-               SUM(cost IS NULL AND (input_tokens > 0 OR output_tokens > 0))
+               SUM(cost IS NULL AND (input_tokens > 0 OR output_tokens > 0)),
+               SUM(cache_saved)
         FROM calls WHERE {" AND ".join(where)}
         GROUP BY key, provider, currency
     """
@@ -232,6 +243,7 @@ def _query(
         reasoning,
         cost,
         unpriced,
+        saved,
     ) in rows:
         totals = Totals(
             calls=calls,
@@ -244,6 +256,7 @@ def _query(
         )
         if currency is not None and cost is not None:
             totals.spend.amounts[currency] = float(cost)
+            totals.spend.saved[currency] = float(saved or 0.0)
         name = "(none)" if key is None else str(key)
         yield (name, None if by_provider is None else str(by_provider)), totals
 
@@ -263,7 +276,9 @@ def write_csv(report: Report, out: TextIO) -> None:
             "cached_tokens",
             "output_tokens",
             "reasoning_tokens",
+            "cache_hit_rate",
             *(f"cost_{c.lower()}" for c in currencies),
+            *(f"cache_saved_{c.lower()}" for c in currencies),
             "unpriced_calls",
         ]
     )
@@ -278,7 +293,9 @@ def write_csv(report: Report, out: TextIO) -> None:
                 t.cached_tokens,
                 t.output_tokens,
                 t.reasoning_tokens,
+                "" if t.cache_hit_rate is None else f"{t.cache_hit_rate:.4f}",
                 *(_amount(t.spend.amounts[c]) if c in t.spend.amounts else "" for c in currencies),
+                *(_amount(t.spend.saved[c]) if c in t.spend.saved else "" for c in currencies),
                 t.spend.unpriced,
             ]
         )

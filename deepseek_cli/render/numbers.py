@@ -2,7 +2,8 @@
 
 One way to write an amount (``$0.0125``, ``¥1.5``, ``12.5 EUR``: up to six decimals, no float
 noise, thousands grouped), one way to write a sum over calls whose prices may be unknown
-(``¥1.5 + $0.0125 + unknown (1 call)``), and the short and long forms of token limits.
+(``¥1.5 + $0.0125 + unknown (1 call)``), what the cache did (``27%`` of input, ``cache saved
+$0.01``), and the short and long forms of token limits.
 """
 
 from __future__ import annotations
@@ -47,6 +48,21 @@ def spend_text(
         nouns = noun if spend.unpriced == 1 else noun + "s"
         parts.append(unpriced.format(count=spend.unpriced, nouns=nouns))
     return " + ".join(parts) if parts else empty
+
+
+def cache_share(input_tokens: int, cached_tokens: int) -> str:
+    """The share of input served from the cache: ``27%``, ``<1%`` (never a rounded-away 0)."""
+    if not input_tokens or not cached_tokens:
+        return "0%"
+    share = min(cached_tokens / input_tokens, 1.0)
+    return "<1%" if share < 0.005 else f"{share:.0%}"
+
+
+def with_savings(text: str, saved: Mapping[str, float]) -> str:
+    """``text`` and what the cache saved, when it saved anything: ``$0.02 (cache saved
+    $0.01)``."""
+    amounts = [money(v, c) for c, v in sorted(saved.items()) if v > 0]
+    return f"{text} (cache saved {' + '.join(amounts)})" if amounts else text
 
 
 def tokens_short(value: int | None) -> str:

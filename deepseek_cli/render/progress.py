@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from deepseek_cli.catalog.pricing import Spend
 from deepseek_cli.render import stderr as say
-from deepseek_cli.render.numbers import spend_text
+from deepseek_cli.render.numbers import cache_share, spend_text, with_savings
 from deepseek_cli.render.stdout import emit_json
 from deepseek_cli.render.terminal import stderr_is_terminal
 
@@ -46,6 +46,8 @@ class JobCounts(Protocol):
     @property
     def input_tokens(self) -> int: ...
     @property
+    def cached_tokens(self) -> int: ...
+    @property
     def output_tokens(self) -> int: ...
     @property
     def spend(self) -> Spend: ...
@@ -69,8 +71,17 @@ def duration(seconds: float | None) -> str:
 
 
 def cost_so_far(stats: JobCounts) -> str:
-    """``$0.0125``, ``$0.01 + unknown (2 items)``, or ``no cost`` before any success."""
-    return spend_text(stats.spend, "item", empty="no cost")
+    """``$0.0125``, ``$0.01 + unknown (2 items)``, or ``no cost`` before any success; with
+    what the cache saved, when it saved anything."""
+    return with_savings(spend_text(stats.spend, "item", empty="no cost"), stats.spend.saved)
+
+
+def tokens_so_far(stats: JobCounts) -> str:
+    """``1,234 tokens``, and the share of input served from the cache when there was any."""
+    text = f"{stats.input_tokens + stats.output_tokens:,} tokens"
+    if stats.cached_tokens:
+        text += f" ({cache_share(stats.input_tokens, stats.cached_tokens)} of input cached)"
+    return text
 
 
 def status_text(stats: JobCounts) -> str:
@@ -80,7 +91,7 @@ def status_text(stats: JobCounts) -> str:
         f"{stats.failed:,} failed",
         f"{stats.retries:,} retries",
         f"{stats.rate:.1f} req/s",
-        f"{stats.input_tokens + stats.output_tokens:,} tokens",
+        tokens_so_far(stats),
         cost_so_far(stats),
         f"ETA {duration(stats.eta)}",
     ]
@@ -187,7 +198,7 @@ def print_summary(summary: dict[str, Any], stats: JobCounts, *, as_json: bool) -
     if stats.ok or stats.failed:
         text += (
             f"; {duration(stats.elapsed)}, {stats.rate:.1f} req/s, "
-            f"{stats.input_tokens + stats.output_tokens:,} tokens, {cost_so_far(stats)}"
+            f"{tokens_so_far(stats)}, {cost_so_far(stats)}"
         )
     elif not left:
         text += "; nothing left to send"

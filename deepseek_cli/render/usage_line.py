@@ -1,4 +1,4 @@
-"""The usage line shown after an answer: tokens, cost, time, speed.
+"""The usage line shown after an answer: tokens, what the cache did, cost, time, speed.
 
 On a narrow terminal it wraps between its segments, never inside one ("first token 0.52 s"
 stays whole), because the terminal's own wrapping would cut words at the last column.
@@ -10,7 +10,7 @@ import textwrap
 
 from deepseek_cli.catalog.pricing import Cost
 from deepseek_cli.conversation import Reply
-from deepseek_cli.render.numbers import cost_text
+from deepseek_cli.render.numbers import cache_share, cost_text, with_savings
 
 
 def usage_line(reply: Reply, cost: Cost | None, width: int | None = None) -> str:
@@ -24,13 +24,14 @@ def usage_segments(reply: Reply, cost: Cost | None) -> list[str]:
     if usage is not None:
         parts.append(f"{usage.input_tokens} in")
         if usage.cached_tokens:
-            parts.append(f"{usage.cached_tokens} cached")
+            share = cache_share(usage.input_tokens, usage.cached_tokens)
+            parts.append(f"{usage.cached_tokens} cached ({share})")
         parts.append(f"{usage.output_tokens} out")
         if usage.reasoning_tokens:
             parts.append(f"{usage.reasoning_tokens} reasoning")
     else:
         parts.append("usage not reported")
-    parts.append(cost_text(cost))
+    parts.append(with_savings(cost_text(cost), {cost.currency: cost.saved} if cost else {}))
     parts.append(f"{reply.latency_ms / 1000:.2f} s")
     if reply.ttft_ms is not None:
         parts.append(f"first token {reply.ttft_ms / 1000:.2f} s")

@@ -161,6 +161,8 @@ def _build_parts(settings: Settings, options: SubmitOptions, staging: Path) -> _
                 if planned.model not in checked:
                     checked.add(planned.model)
                     eligibility.check_model(settings.profile, planned.model)
+                    if warning := eligibility.unlisted_warning(settings.profile, planned.model):
+                        say.warning(warning)
                 data = _batch_line(parsed, planned, planner)
                 if len(data) > options.max_bytes:
                     raise InputDataError(

@@ -42,6 +42,7 @@ class Results:
             stats.ok += 1
             if reply.usage is not None:
                 stats.input_tokens += reply.usage.input_tokens
+                stats.cached_tokens += reply.usage.cached_tokens
                 stats.output_tokens += reply.usage.output_tokens
             stats.spend.add(cost)
 
