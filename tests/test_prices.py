@@ -39,6 +39,10 @@ def builtins_at(url: str) -> str:
     return text
 
 
+def configure(cli, prices: str = "") -> None:
+    cli.write_config(builtins_at(cli.server.url) + prices)
+
+
 # Compatible mode, 1000 in (400 cached), 500 out, deepseek-v4-pro:
 #   intl/us at 0.2/2.4/4.8 USD: (400*0.2 + 600*2.4 + 500*4.8)/1e6 = 0.00392;
 #     saved 400*(2.4-0.2)/1e6 = 0.00088
@@ -58,7 +62,7 @@ def builtins_at(url: str) -> str:
     ],
 )
 def test_every_builtin_dashscope_profile_prices_its_calls(cli, profile, amount, saved, source):
-    cli.write_config(builtins_at(cli.server.url))
+    configure(cli)
     if profile.endswith("native"):
         cli.server.enqueue(native_stream(answer=["a"] * 10, input_tokens=1000))
     else:
@@ -77,14 +81,14 @@ def test_every_builtin_dashscope_profile_prices_its_calls(cli, profile, amount, 
 
 
 def test_config_price_wins_for_cost_and_models(cli):
-    cli.write_config(
-        builtins_at(cli.server.url)
-        + """
+    configure(
+        cli,
+        """
     [prices."deepseek/deepseek-v4-pro"]
     input = 1000
     output = 2000
     cache_hit = 100
-    """
+    """,
     )
     cli.server.enqueue(openai_stream(answer=["ok"], usage=USAGE, usage_placement="finish"))
     data = json.loads(cli.run("ask", "--json", "hi").stdout)
@@ -106,15 +110,15 @@ def test_config_price_wins_for_cost_and_models(cli):
 
 
 def test_a_config_price_with_a_region_applies_to_that_region_only(cli):
-    cli.write_config(
-        builtins_at(cli.server.url)
-        + """
+    configure(
+        cli,
+        """
     [prices."dashscope/deepseek-v4-pro"]
     region = "cn"
     input = 10
     output = 20
     currency = "CNY"
-    """
+    """,
     )
     usage = {**USAGE, "prompt_tokens_details": {"cached_tokens": 0}}
     cli.server.enqueue(openai_stream(answer=["ok"], usage=usage))
@@ -127,13 +131,13 @@ def test_a_config_price_with_a_region_applies_to_that_region_only(cli):
 
 
 def test_a_config_price_without_cache_hit_bills_cached_input_as_input(cli):
-    cli.write_config(
-        builtins_at(cli.server.url)
-        + """
+    configure(
+        cli,
+        """
     [prices."openai/local-model"]
     input = 1
     output = 2
-    """
+    """,
     )
     cli.server.enqueue(openai_stream(answer=["ok"], usage=USAGE, model="local-model"))
     cost = json.loads(cli.run("ask", "-p", "oai", "--json", "hi").stdout)["cost"]
@@ -169,7 +173,7 @@ def test_bad_prices_are_exit_78_with_one_line(cli, table, message):
 
 
 def test_the_usage_line_shows_the_cache_share_and_savings(cli):
-    cli.write_config(builtins_at(cli.server.url))
+    configure(cli)
     cli.server.enqueue(openai_stream(answer=["ok"], usage=USAGE))
     line = cli.run("ask", "-p", "intl", "-u", "hi").stderr.strip().splitlines()[-1]
     # 400 of 1000 input tokens cached; saved 0.00088 (see above).
@@ -180,7 +184,7 @@ def test_the_usage_line_shows_the_cache_share_and_savings(cli):
 
 
 def test_usage_reports_hit_rate_and_savings_per_group_and_in_total(cli):
-    cli.write_config(builtins_at(cli.server.url))
+    configure(cli)
     other = {**USAGE, "prompt_tokens_details": {"cached_tokens": 0}}
     cli.server.enqueue(openai_stream(answer=["ok"], usage=USAGE))
     cli.server.enqueue(openai_stream(answer=["ok"], usage=other))
@@ -202,7 +206,7 @@ def test_usage_reports_hit_rate_and_savings_per_group_and_in_total(cli):
 
 
 def test_the_batch_summary_shows_the_cache_share_and_savings(cli):
-    cli.write_config(builtins_at(cli.server.url))
+    configure(cli)
     make_input(cli.home / "in.jsonl", 2)
     for _ in range(4):  # two runs of two lines
         cli.server.enqueue(openai_stream(answer=["ok"], usage=USAGE))
@@ -220,7 +224,7 @@ def test_batch_submit_warns_about_a_model_off_beijings_batch_list(cli):
     from fake_batch import install
 
     install(cli.server)
-    cli.write_config(builtins_at(cli.server.url))
+    configure(cli)
     make_input(cli.home / "in.jsonl", 1)
     listed = cli.run("batch", "estimate", "in.jsonl", "-p", "cn", "--remote", "-m", "deepseek-v3")
     assert listed.code == 0 and "Batch list" not in listed.stderr
