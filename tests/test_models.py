@@ -298,3 +298,11 @@ def test_live_lists_models_the_catalog_does_not_know(cli, profile, terminal):
     # Each known cell sits under its own column: nothing shifted, nothing missing.
     assert row.index("not in catalog") == header.index("STATUS")
     assert row.rindex("yes") == header.index("LIVE")
+
+
+def test_a_dashscope_model_listed_from_another_provider_shows_each_region(cli):
+    out = cli.run("models", "--all", "-p", "ds").stdout
+    row = next(
+        line for line in out.splitlines() if line.split()[:2] == ["dashscope", "deepseek-v4-pro"]
+    )
+    assert "cn: 0.138/1.65/3.301; intl: 0.2/2.4/4.8; us: 0.2/2.4/4.8" in row

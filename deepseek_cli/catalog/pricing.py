@@ -90,16 +90,17 @@ def is_peak(provider: ProviderInfo, when: datetime) -> bool:
 def current_prices(
     info: ModelInfo, when: datetime, currency: str | None = None, region: str | None = None
 ) -> list[Price]:
-    """The entries in force at ``when`` (in ``region``, when given: rows for other regions
-    are left out): per currency, all windows of the latest date (off-peak first: it is the
-    base price, peak the surcharge)."""
-    result: list[Price] = []
+    """The entries in force at ``when``, per currency (and per region, unless one is given:
+    then rows for other regions are left out): all windows of the latest date, off-peak first
+    (it is the base price, peak the surcharge)."""
     rows = [p for p in info.prices if p.region is None or region is None or p.region == region]
-    currencies = sorted({p.currency for p in rows})
-    for cur in currencies if currency is None else [currency]:
-        candidates = [p for p in rows if p.currency == cur and p.since <= when]
-        if not candidates:
-            continue
+    groups: dict[tuple[str | None, str], list[Price]] = {}
+    for p in rows:
+        if p.since <= when and currency in (None, p.currency):
+            groups.setdefault((p.region if region is None else None, p.currency), []).append(p)
+    result: list[Price] = []
+    for key in sorted(groups, key=lambda k: (k[1], k[0] or "")):
+        candidates = groups[key]
         latest = max(p.since for p in candidates)
         result += sorted(
             (p for p in candidates if p.since == latest), key=lambda p: p.window != "off_peak"

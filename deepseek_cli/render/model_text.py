@@ -62,11 +62,15 @@ def price_cell(prices: list[Price], currency: str) -> list[str]:
     """One line per window; the currency is named only when it is not the column's."""
     if not prices:
         return ["unknown"]
+    # Rows of several regions (a DashScope model listed from another provider's profile) are
+    # told apart by their region.
+    regions = len({p.region for p in prices}) > 1
     lines = []
     for price in prices:
         label = _WINDOW_LABEL[price.window]
         code = "" if price.currency == currency else f"{price.currency} "
-        lines.append(f"{code}{price_numbers(price)}{' ' + label if label else ''}")
+        where = f"{price.region}: " if regions and price.region else ""
+        lines.append(f"{where}{code}{price_numbers(price)}{' ' + label if label else ''}")
     return lines
 
 
@@ -176,8 +180,7 @@ def model_fields(
 
 def price_history_rows(info: ModelInfo, now: datetime) -> list[list[str]]:
     """One row per dated price entry, marking the ones in force now (in every region)."""
-    regions = {p.region for p in info.prices}
-    current = {id(p) for region in regions for p in current_prices(info, now, None, region)}
+    current = {id(p) for p in current_prices(info, now)}
     rows = []
     for price in sorted(info.prices, key=price_order):
         rows.append(
