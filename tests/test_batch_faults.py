@@ -332,17 +332,38 @@ def test_concurrency_cap_holds_at_the_server(cli):
     assert cli.server.max_in_flight == 3
 
 
-def test_tpm_limits_reserved_tokens_and_gives_back_the_unused(cli):
+def test_tpm_paces_reserved_tokens_and_gives_back_the_unused(cli):
     prompts = make_input(cli.home / "in.jsonl", 12)
     cli.server.handler = Script(delay=0.3)
     result = cli.run(
-        "batch", "run", "in.jsonl", *OUT, "-j", "20", "--tpm", "600", "--max-tokens", "150"
+        "batch", "run", "in.jsonl", *OUT, "-j", "20", "--tpm", "3000", "--max-tokens", "150"
     )
     assert result.code == 0, result.stderr
     check_exactly_once(prompts, *files(cli))
-    # Each reserves about 160 tokens (prompt + max_tokens): three fit in 600 at a time. They
-    # all finish within the minute because each used only 18 tokens and gave the rest back.
-    assert cli.server.max_in_flight == 3
+    # 3000 TPM is 50 tokens/s. Each request reserves about 160 tokens (prompt + max_tokens),
+    # 3.2 s of the budget, but uses 18 and gives the rest back when it ends (0.3 s later):
+    # about 0.36 s per request, so 12 finish in a few seconds instead of 12 x 3.2 = 38 s, and
+    # the next one never goes out before the last one ended.
+    assert result.elapsed < 20, result.elapsed
+    assert cli.server.max_in_flight == 1
+
+
+def test_tpm_is_smooth_in_every_one_second_window(cli):
+    # DashScope counts tokens per second too (TPS = TPM/60): 6000 TPM is 100 tokens/s. Each
+    # request reserves about 50 (prompt + --max-tokens 40) and the server reports 18 used, so
+    # any second may hold 100 tokens plus one request's reservation: at most 8 requests of 18.
+    make_input(cli.home / "in.jsonl", 30)
+    result = cli.run(
+        "batch", "run", "in.jsonl", *OUT, "-j", "16", "--tpm", "6000", "--max-tokens", "40"
+    )
+    assert result.code == 0, result.stderr
+    times = sorted(r.started for r in cli.server.requests)
+    assert windows(times, 1.0) * 18 <= 100 + 50, windows(times, 1.0)
+    # ...and close to the limit: 18 tokens at 100/s is a gap of 0.18 s. The median, as for RPM:
+    # a stall on a busy machine only ever stretches a gap.
+    gaps = sorted(b - a for a, b in itertools.pairwise(times))
+    median = gaps[len(gaps) // 2]
+    assert 0.17 <= median <= 0.3, gaps
 
 
 def test_an_aborted_job_says_how_many_items_remain_not_that_nothing_is_left(cli):

@@ -19,9 +19,12 @@ nothing about another, so a job that mixes models keeps one gate each. A gate co
   apart, so no 1-second window ever holds more than ceil(rpm/60)+1. DashScope counts per
   second; a token bucket that starts full (the cookbook, aiolimiter) sends a minute's budget
   in the first second. The rate ramps from 10 % to the target over ``ramp`` seconds.
-- **A sliding 60 s window for TPM** on estimated tokens (prompt + max_tokens, the reservation
-  providers count), reconciled down to the usage each response reports, so over-estimates
-  are given back.
+- **Smooth pacing for TPM**, as for RPM: DashScope also counts tokens per second (TPS =
+  TPM/60), so each request's estimated tokens (prompt + max_tokens, the reservation providers
+  count) push the next request back by tokens/TPS seconds, and no 1-second window holds more
+  than TPS tokens plus one request's. A sliding 60 s window holds the minute's total too.
+  Both are reconciled down to the usage each response reports, so over-estimates are given
+  back (and a request waiting for its turn is woken when they are).
 
 The clock is the event loop's. Only the job's single dispatcher calls :meth:`Gate.pace`, so
 there is no lock; everything else is called from the same loop.
@@ -95,7 +98,8 @@ class Gate:
         self.failed_items: set[str] = set()
         self.trouble_since: float | None = None
         self.last_error: ApiError | None = None
-        # TPM
+        # TPM: smooth pacing (the theoretical time the last tokens were spent) and the window
+        self.token_tat = now
         self.window: deque[TokenSlot] = deque()
         self.window_sum = 0.0
         self._released: asyncio.Event | None = None
@@ -162,7 +166,24 @@ class Gate:
             self.next_at = max(self.next_at, now) + PACING_MARGIN / rate
         if not self.limits.tpm:
             return None
-        return await self._admit_tokens(loop, min(float(tokens), float(self.limits.tpm)))
+        need = min(float(tokens), float(self.limits.tpm))
+        await self._pace_tokens(loop, need)
+        return await self._admit_tokens(loop, need)
+
+    async def _pace_tokens(self, loop: asyncio.AbstractEventLoop, need: float) -> None:
+        """Wait until the tokens sent so far are paid for at TPS, then book ``need``."""
+        assert self.limits.tpm
+        if self._released is None:
+            self._released = asyncio.Event()
+        while (wait := self.token_tat - loop.time()) > 0:
+            self._released.clear()
+            try:
+                async with asyncio.timeout(wait):
+                    await self._released.wait()
+            except TimeoutError:
+                pass
+        tps = self.limits.tpm / 60.0
+        self.token_tat = max(self.token_tat, loop.time()) + need * PACING_MARGIN / tps
 
     async def _admit_tokens(self, loop: asyncio.AbstractEventLoop, need: float) -> TokenSlot:
         assert self.limits.tpm
@@ -202,7 +223,10 @@ class Gate:
         """Give back what the estimate reserved beyond the tokens really used."""
         if slot is None or not slot.live or actual >= slot.tokens:
             return
-        self.window_sum -= slot.tokens - actual
+        unused = slot.tokens - actual
+        self.window_sum -= unused
+        if self.limits.tpm:
+            self.token_tat -= unused * PACING_MARGIN / (self.limits.tpm / 60.0)
         slot.tokens = float(actual)
         if self._released is not None:
             self._released.set()
