@@ -269,6 +269,8 @@ def test_max_cost_refusals_say_why():
         parse_max_cost("-2USD")
     with pytest.raises(UsageError, match="two currencies"):
         parse_max_cost("USD 2 CNY")
+    with pytest.raises(UsageError, match="an amount with an optional currency code"):
+        parse_max_cost("\uff15")  # a full-width 5: digits as typed, not every script's
 
 
 # --- batch estimate ----------------------------------------------------------------------------

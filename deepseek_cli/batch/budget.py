@@ -50,7 +50,8 @@ MILLION = 1_000_000
 _SLACK = 1e-9
 _MAX_COST = re.compile(
     r"(?:(?P<before>[A-Za-z]{3})\s*)?(?P<sign>[+-]?)(?P<number>\d+(?:\.\d*)?|\.\d+)"
-    r"\s*(?P<after>[A-Za-z]{3})?"
+    r"\s*(?P<after>[A-Za-z]{3})?",
+    re.ASCII,  # digits and spaces as typed on a command line, not every script's
 )
 _CHECKED_MAX = 4096  # (model, no max_tokens) pairs remembered while checking line by line
 
