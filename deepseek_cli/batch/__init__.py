@@ -11,6 +11,7 @@ The modules each do one job and depend on each other in one direction (lowest fi
 - ``records``: the output and error record shapes (ours and provider-Batch style).
 - ``writer``: the locked, append-only output files, torn-tail repair and the resume scan.
 - ``ledger_feed``: usage ledger rows, written in batches by the job's ticker.
+- ``budget``: ``--max-cost``: its parser, what one attempt reserves, the job's account.
 - ``stats``: the job's counters, which the progress display and the summary read.
 - ``scheduler/``: the running job: dispatch, attempts, the outcome policy, signals, drain.
 - ``job``: wires the above for ``batch run``; ``estimate`` does the same for ``batch estimate``.

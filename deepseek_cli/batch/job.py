@@ -7,7 +7,9 @@ guarantees hold:
 2. lock the output and errors files, repairing a torn last line (a second job exits 75 at
    once, before reading a million input lines);
 3. validate the whole input before anything is sent (exit 65 with line numbers, nothing sent,
-   and the files this run created are removed again);
+   and the files this run created are removed again); under ``--max-cost``, check that
+   every model it uses has a price in the budget's currency (exit 78) and read what earlier
+   runs on the same output spent (``budget``);
 4. rebuild the done-set from the files themselves, never from a separate checkpoint that could
    run ahead of them: the pending ids are the valid input ids minus the ids already recorded;
 5. run the job, then turn how it ended into the summary and the exit code.
@@ -28,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from deepseek_cli.backends import Backend, make_backend
+from deepseek_cli.batch.budget import Budget, MaxCost, models_to_check, open_budget
 from deepseek_cli.batch.input.scan import MAX_LINE_BYTES, InputScan, iter_lines, scan
 from deepseek_cli.batch.input.source import InputSource, check_input
 from deepseek_cli.batch.ledger_feed import LedgerFeed
@@ -80,6 +83,7 @@ class RunOptions:
     max_line_bytes: int = MAX_LINE_BYTES
     stream: bool = False
     json_summary: bool = False
+    max_cost: MaxCost | None = None
 
 
 def batch_timeouts(settings: Settings) -> Timeouts:
@@ -100,14 +104,22 @@ def run(flags: RequestFlags, options: RunOptions) -> None:
     files.open()
     for text in files.notices:
         say.notice(text)
+    source: InputSource | None = None
     try:
         source, found = _read_input(options, files, output)
+        batch_id = _batch_id(files, output)
+        budget = None
+        if options.max_cost is not None:
+            models = models_to_check(found, source, options.max_line_bytes)
+            budget = open_budget(settings, options.max_cost, models, batch_id)
     except BaseException:
+        if source is not None:
+            source.close()
         files.discard_unused()  # nothing happened: leave no new empty files behind
         files.close()
         raise
     try:
-        _execute(settings, options, files, source, found, output, errors)
+        _execute(settings, options, files, source, found, (output, errors), batch_id, budget)
     finally:
         files.close()
         source.close()
@@ -141,15 +153,24 @@ def _read_input(
     return source, found
 
 
+def _batch_id(files: OutputFiles, output: Path) -> str:
+    """The job's id: its output file's identity (ledger rows and request ids carry it)."""
+    st = os.fstat(files.output.fd)
+    identity = f"{output.resolve()}:{st.st_dev}:{st.st_ino}"
+    return "b" + hashlib.sha256(identity.encode()).hexdigest()[:12]
+
+
 def _execute(
     settings: Settings,
     options: RunOptions,
     files: OutputFiles,
     source: InputSource,
     found: InputScan,
-    output: Path,
-    errors: Path,
+    paths: tuple[Path, Path],
+    batch_id: str,
+    budget: Budget | None,
 ) -> None:
+    output, errors = paths
     pending = found.pending
     recorded_lines: set[int] = set()
     unreadable = 0
@@ -200,15 +221,12 @@ def _execute(
         force_stream=options.stream,
         fmt=options.files.fmt,
     )
-    st = os.fstat(files.output.fd)
-    identity = f"{output.resolve()}:{st.st_dev}:{st.st_ino}"
-    batch_id = "b" + hashlib.sha256(identity.encode()).hexdigest()[:12]
-    stats = Stats(total=found.valid, done_before=found.valid - len(pending))
+    stats = Stats(total=found.valid, done_before=found.valid - len(pending), budget=budget)
     timeouts = batch_timeouts(settings)
     api_key = settings.api_key.value if settings.api_key else None
     backend_profile = dataclasses.replace(profile, timeouts=timeouts)
     progress = make_progress()
-    planner = Planner(settings, progress.notice)
+    planner = Planner(settings, progress.notice, budget.currency if budget else None)
     feed = LedgerFeed(settings.ledger_path)
     job: Job | None = None
     try:
@@ -231,6 +249,7 @@ def _execute(
                 feed=feed,
                 batch_id=batch_id,
                 timeouts=timeouts,
+                budget=budget,
             )
             _run_loop(job)
     finally:
@@ -332,4 +351,10 @@ def _finish(
         )
     if reason is StopReason.OUTPUT and isinstance(error, CliError):
         raise error
+    if reason is StopReason.BUDGET and stats.budget is not None:
+        raise JobStopped(
+            stats.budget.reached_text(stats.total - stats.done),
+            code,
+            "raise --max-cost to go on (the same command resumes)",
+        )
     raise JobStopped(f"batch stopped ({reason}): {progress_text}", code, resume)

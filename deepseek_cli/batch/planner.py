@@ -13,6 +13,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from deepseek_cli.backends.params import plan_request
@@ -40,8 +41,12 @@ class Planned:
 
 
 class Planner:
-    def __init__(self, settings: Settings, notice: Callable[[str], None]) -> None:
+    def __init__(
+        self, settings: Settings, notice: Callable[[str], None], currency: str | None = None
+    ) -> None:
+        """``currency``: price every call in that one (a budget's), else the profile's way."""
         self.settings = settings
+        self.currency = currency
         self.provider = settings.profile.provider
         self._notice = notice
         self._catalog = load_catalog()
@@ -128,7 +133,14 @@ class Planner:
         if cached is not None and cached[0] == minute:
             return cached[1]
         self.info(model)  # says once when the model is deprecated
-        price = self.settings.price(model)
+        if self.currency is None:
+            price = self.settings.price(model)
+        else:
+            p = self.settings.profile
+            when = datetime.now(UTC)
+            price = self.settings.prices.price(
+                p.provider, model, p.region, when, self.currency, strict=True
+            )
         self._prices[model] = (minute, price)
         return price
 

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from deepseek_cli.batch.budget import Budget
 from deepseek_cli.catalog.pricing import Spend
 
 
@@ -28,6 +29,7 @@ class Stats:
     cached_tokens: int = 0
     output_tokens: int = 0
     spend: Spend = field(default_factory=Spend)  # of this run's successes
+    budget: Budget | None = None  # --max-cost: its account, shown with the progress
     started: float = field(default_factory=time.monotonic)
     ended: float | None = None
 
@@ -69,6 +71,7 @@ class Stats:
             "output_tokens": self.output_tokens,
             # Null unless every success was priced, in one currency: never a partial sum.
             "cost": self.spend.total_json(),
+            "budget": self.budget.to_json() if self.budget is not None else None,
             "elapsed_s": round(self.elapsed, 3),
             "requests_per_s": round(self.rate, 2),
         }

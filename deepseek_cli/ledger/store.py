@@ -274,3 +274,33 @@ def record(path: Path, row: LedgerRow) -> None:
         insert(conn, [row])
     finally:
         conn.close()
+
+
+@dataclass(frozen=True)
+class BatchSpend:
+    """What the rows of one batch job cost in one currency, and how many rows it leaves out."""
+
+    amount: float = 0.0
+    uncounted: int = 0  # rows with tokens but no price, or priced in another currency
+
+
+def batch_spend(path: Path, batch_id: str, currency: str) -> BatchSpend:
+    """The money earlier runs of a batch job recorded in ``currency`` (a budget's spend so far).
+
+    No ledger yet is nothing spent. Raises ``sqlite3.Error``/``OSError`` when the ledger
+    cannot be read: the caller decides (a budget cannot be kept on a spend it cannot read).
+    """
+    if not path.exists():
+        return BatchSpend()
+    conn = connect(path)
+    try:
+        amount, uncounted = conn.execute(
+            "SELECT COALESCE(SUM(CASE WHEN currency = ? THEN cost END), 0.0), "
+            "COUNT(CASE WHEN (cost IS NULL AND input_tokens + output_tokens > 0) "
+            "OR (cost IS NOT NULL AND currency IS NOT ?) THEN 1 END) "
+            "FROM calls WHERE batch_id = ?",
+            (currency, currency, batch_id),
+        ).fetchone()
+    finally:
+        conn.close()
+    return BatchSpend(float(amount), int(uncounted))

@@ -19,11 +19,22 @@ from typing import Any, Protocol
 
 from deepseek_cli.catalog.pricing import Spend
 from deepseek_cli.render import stderr as say
-from deepseek_cli.render.numbers import cache_share, spend_text, with_savings
+from deepseek_cli.render.numbers import cache_share, money, spend_text, with_savings
 from deepseek_cli.render.stdout import emit_json
 from deepseek_cli.render.terminal import stderr_is_terminal
 
 STATUS_EVERY = 10.0
+
+
+class BudgetCounts(Protocol):
+    """What the display reads of a ``--max-cost`` account (``batch.budget.Budget``)."""
+
+    @property
+    def limit(self) -> float: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def total(self) -> float: ...
 
 
 class JobCounts(Protocol):
@@ -57,6 +68,8 @@ class JobCounts(Protocol):
     def eta(self) -> float | None: ...
     @property
     def elapsed(self) -> float: ...
+    @property
+    def budget(self) -> BudgetCounts | None: ...
 
 
 def duration(seconds: float | None) -> str:
@@ -72,8 +85,14 @@ def duration(seconds: float | None) -> str:
 
 def cost_so_far(stats: JobCounts) -> str:
     """``$0.0125``, ``$0.01 + unknown (2 items)``, or ``no cost`` before any success; with
-    what the cache saved, when it saved anything."""
-    return with_savings(spend_text(stats.spend, "item", empty="no cost"), stats.spend.saved)
+    what the cache saved, when it saved anything; under ``--max-cost`` also what the budget
+    counts as spent (earlier runs included) of how much."""
+    text = with_savings(spend_text(stats.spend, "item", empty="no cost"), stats.spend.saved)
+    budget = stats.budget
+    if budget is not None:
+        spent, limit = money(budget.total, budget.currency), money(budget.limit, budget.currency)
+        text += f" ({spent} of the {limit} budget)"
+    return text
 
 
 def tokens_so_far(stats: JobCounts) -> str:

@@ -38,12 +38,30 @@ class InputScan:
     # Every valid line whose first field is its id has that id there (no repeated key):
     # the dispatch pass may then skip done lines by that field alone.
     leading_ids_agree: bool = True
+    # The models the valid lines name (``None``: the profile's), each with whether a line
+    # naming it has no max_tokens of its own: what ``--max-cost`` checks before anything is
+    # sent. Bounded: past ``MAX_MODELS`` names ``models_complete`` is False, and the budget's
+    # check reads the lines again instead.
+    models: dict[str | None, bool] = field(default_factory=dict)
+    models_complete: bool = True
 
     MAX_PROBLEMS = 10
+    MAX_MODELS = 1000
 
     def note(self, line: int, text: str) -> None:
         if len(self.problems) < self.MAX_PROBLEMS:
             self.problems.append((line, text))
+
+    def note_model(self, line: RequestLine) -> None:
+        model, no_max = line.model, "max_tokens" not in line.overrides
+        known = self.models.get(model)
+        if known is None:
+            if len(self.models) >= self.MAX_MODELS:
+                self.models_complete = False
+                return
+            self.models[model] = no_max
+        elif no_max and not known:
+            self.models[model] = True
 
     def message(self) -> str:
         """One line naming the problems (line numbers, never line contents)."""
@@ -73,6 +91,7 @@ def scan(source: InputSource, limit: int = MAX_LINE_BYTES) -> InputScan:
             else:
                 result.pending.add(parsed.id)
                 result.valid += 1
+                result.note_model(parsed)
                 if raw is not None and result.leading_ids_agree:
                     result.leading_ids_agree = leading_id(raw) in (None, parsed.id)
     if duplicated:

@@ -27,6 +27,7 @@ from urllib.parse import quote
 from deepseek_cli.backends import Backend
 from deepseek_cli.backends.deadlines import attempt_stream
 from deepseek_cli.backends.error_map import clean_message
+from deepseek_cli.batch.budget import Budget, attempt_spend
 from deepseek_cli.batch.ledger_feed import LedgerFeed
 from deepseek_cli.batch.limits import Gate
 from deepseek_cli.batch.planner import Planner
@@ -76,6 +77,7 @@ class AttemptContext:
     force_stream: bool
     rules: Rules
     outage_budget: float
+    budget: Budget | None = None  # --max-cost
 
 
 class Attempts:
@@ -149,6 +151,8 @@ class Attempts:
         except asyncio.CancelledError:
             reply.finish()
             self._ledger(item, reply, "interrupted")
+            if ctx.budget is not None:  # it may have run, and been billed, all the same
+                ctx.budget.settle(item.reserve, item.reserve)
             raise
         reply.finish()
         now = asyncio.get_running_loop().time()
@@ -159,6 +163,10 @@ class Attempts:
             self._ledger(item, reply, "ok", cost)
         else:
             self._ledger(item, reply, error.kind, error=error)
+        if ctx.budget is not None:
+            got_output = reply.usage is not None or bool(reply.answer or reply.thinking)
+            spent = attempt_spend(item.reserve, ctx.budget.currency, cost, error, got_output)
+            ctx.budget.settle(item.reserve, spent)
         action = decide(error, ItemState(item.charged, stream), answer, ctx.rules, now)
         self._apply(action, item, reply, cost, error, now)
 

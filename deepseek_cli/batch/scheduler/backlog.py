@@ -28,6 +28,7 @@ class Item:
     spec: RequestLine
     planned: Planned
     tokens: int  # estimated, for TPM
+    reserve: float = 0.0  # what each attempt reserves of a --max-cost budget
     attempts: int = 0
     charged: int = 0  # failed attempts counted against --max-attempts
     last_error: ApiError | None = None  # of the last retried attempt

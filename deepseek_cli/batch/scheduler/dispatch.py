@@ -8,6 +8,12 @@ completes: memory stays flat however long the input is.
 Admission goes through the item's model's gate (``limits``): 429 pause, outage breaker,
 smooth RPM, TPM. An item whose model is paused is parked in the backlog until the pause ends
 (at most max(4C, 256) of them), so a pause on one model does not hold up the others.
+
+Under ``--max-cost`` (``budget``) an attempt, a retry as much as a new item, starts only when
+its reservation fits beside what was spent and what the attempts in flight reserved. One that
+does not fit is held while attempts are in flight (their ends free what they did not use);
+when none is left and it still does not fit, dispatching ends there, in input order: the job
+stops at its budget, and that item and every later one stay pending.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any
 
+from deepseek_cli.batch.budget import Budget
 from deepseek_cli.batch.input.grammar import BadLine, RequestLine
 from deepseek_cli.batch.limits import Gate, Limits
 from deepseek_cli.batch.planner import Planner
@@ -67,6 +74,7 @@ class Dispatcher:
         wakeup: Wakeup,
         launch: Launch,
         on_crash: Callable[[BaseException], None],
+        budget: Budget | None = None,
     ) -> None:
         self.lines = lines
         self.pending = pending
@@ -80,6 +88,8 @@ class Dispatcher:
         self.wakeup = wakeup
         self._launch_attempt = launch
         self._on_crash = on_crash
+        self.budget = budget
+        self._held: Item | None = None  # waits for room in the budget
         self.gates: dict[str, Gate] = {}
         self.tasks: set[asyncio.Task[None]] = set()
         self.halted = False
@@ -108,7 +118,7 @@ class Dispatcher:
                 await self.wakeup.sleep(None)
                 continue
             now = loop.time()
-            item = backlog.pop_due(now)
+            item, self._held = self._held or backlog.pop_due(now), None
             if item is None and not exhausted and self._may_read(cap):
                 item = await anext(fresh, None)
                 if item is None:
@@ -120,6 +130,16 @@ class Dispatcher:
                     return
                 await self.wakeup.sleep(None if due is None else due - now)
                 continue
+            budget = self.budget
+            if budget is not None:
+                if not budget.fits(item.reserve):
+                    if self.tasks:
+                        self._held = item
+                        await self.wakeup.sleep(None)
+                        continue
+                    budget.refuse(item.reserve)
+                    return
+                budget.take(item.reserve)  # now: pacing below may let attempts end meanwhile
             gate = self.gate(item.model)
             until = gate.blocked_until(now)
             if until is None:
@@ -128,6 +148,8 @@ class Dispatcher:
                 if until is not None:
                     gate.reconcile(item.slot, 0)
             if until is not None:
+                if budget is not None:
+                    budget.settle(item.reserve, 0.0)  # not sent after all
                 backlog.put(item, until, parked=True)
                 continue
             launched = loop.time()
@@ -156,7 +178,8 @@ class Dispatcher:
                 self.results.failure(parsed.id, error, 0)
                 continue
             tokens = Planner.tokens(planned) if self.limits.tpm else 0
-            yield Item(parsed, planned, tokens)
+            reserve = self.budget.reserver.amount(planned) if self.budget is not None else 0.0
+            yield Item(parsed, planned, tokens, reserve)
 
     def _may_read(self, cap: int) -> bool:
         """Whether to take the next input line: items backing off count against 2C; items

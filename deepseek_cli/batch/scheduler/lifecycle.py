@@ -5,6 +5,8 @@ SIGHUP) stop dispatching at once, let in-flight requests finish for up to the gr
 and write their results, then cancel what is left; a second signal cancels at once. Any stop
 (a signal, the outcome policy, a failed write, a crash, the outage budget spent) is the same
 path: no new dispatches, in-flight work drains, the first reason given is the one reported.
+A job at its ``--max-cost`` stops the same way, once the dispatcher has waited for every
+attempt in flight (so none is cut by the grace period).
 SIGKILL loses only in-flight requests: a record it cuts in the middle of its write is a torn
 last line, which the next run truncates away and redoes (``writer``).
 
@@ -22,6 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from deepseek_cli.backends import Backend
+from deepseek_cli.batch.budget import Budget
 from deepseek_cli.batch.input.grammar import BadLine, RequestLine
 from deepseek_cli.batch.ledger_feed import LedgerFeed
 from deepseek_cli.batch.limits import Limits
@@ -71,8 +74,10 @@ class Job:
         feed: LedgerFeed,
         batch_id: str,
         timeouts: Timeouts,
+        budget: Budget | None = None,
     ) -> None:
         self.backend = backend
+        self.budget = budget
         self.opts = options
         self.files = files
         self.stats = stats
@@ -96,6 +101,7 @@ class Job:
             force_stream=options.force_stream,
             rules=rules,
             outage_budget=options.outage_budget,
+            budget=budget,
         )
         attempts = Attempts(
             context,
@@ -119,6 +125,7 @@ class Job:
             wakeup=wakeup,
             launch=attempts.run,
             on_crash=lambda exc: self.stop(StopReason.CRASH, exc),
+            budget=budget,
         )
 
     @property
@@ -137,6 +144,8 @@ class Job:
                 await self._dispatch_task
             if self._dispatch_task.cancelled() and self.stop_reason is None:
                 raise asyncio.CancelledError
+            if self.budget is not None and self.budget.reached:
+                self.stop(StopReason.BUDGET)  # nothing is in flight: the dispatcher waited
             await self._drain()
         finally:
             ticker.cancel()

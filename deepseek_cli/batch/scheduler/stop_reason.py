@@ -20,6 +20,7 @@ class StopReason(StrEnum):
     TEMPFAIL = "tempfail"  # the provider asked to wait longer than --max-wait
     OUTPUT = "output"  # a record could not be written (disk full, file size limit)
     CRASH = "crash"  # an attempt raised what it should not have: a bug
+    BUDGET = "budget"  # --max-cost: the next attempt's reservation does not fit
 
     @property
     def exit_code(self) -> ExitCode:
@@ -39,4 +40,5 @@ _EXIT_CODES = {
     StopReason.TEMPFAIL: ExitCode.TEMPFAIL,
     StopReason.OUTPUT: ExitCode.UNAVAILABLE,
     StopReason.CRASH: ExitCode.INTERNAL,
+    StopReason.BUDGET: ExitCode.TEMPFAIL,
 }

@@ -35,15 +35,23 @@ Examples:
   deepseek batch run in.jsonl -o out.jsonl -j 16 --rpm 600
   cat in.jsonl | deepseek batch run - -o out.jsonl -p deepseek
   deepseek batch run in.jsonl -o out.jsonl        # again: resumes, skips done ids
+  deepseek batch run in.jsonl --max-tokens 500 --max-cost 2     # stop at $2
+  deepseek batch run in.jsonl --max-tokens 500 --max-cost 5     # then: goes on
 
 \b
 Ctrl-C or SIGTERM stops sending, lets requests in flight finish (--grace), and
 can be resumed.
 
 \b
+--max-cost: no request starts whose reservation (prompt estimate + max_tokens at
+the dearest price) would take the job's spend, earlier runs included, past it;
+every model needs a price in that currency (exit 78 otherwise).
+
+\b
 Exit: 0 all done, 4 some items failed (see the errors file), 65 invalid input
-(nothing sent), 69 provider unavailable, 75 output in use or rate-limit wait too
-long, 77 key or balance problem, 130/143 interrupted (resumable).
+(nothing sent), 69 provider unavailable, 75 output in use, rate-limit wait too
+long or --max-cost reached (resumable), 77 key or balance problem, 78 a model
+without a price under --max-cost, 130/143 interrupted (resumable).
 """
 
 ESTIMATE_EPILOG = """\b
@@ -51,6 +59,7 @@ Examples:
   deepseek batch estimate questions.jsonl
   deepseek batch estimate in.jsonl -m deepseek-v4-flash --assume-output 300 --json
   deepseek batch estimate in.jsonl -p cn --remote     # at the Batch price (half)
+  deepseek batch estimate in.jsonl --max-tokens 500 --max-cost 2   # lines that fit
 """
 
 SUBMIT_EPILOG = """\b

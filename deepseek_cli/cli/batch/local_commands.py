@@ -32,6 +32,16 @@ def run(
     ] = False,
     max_line_bytes: opts.MaxLineOpt = opts.DEFAULT_MAX_LINE_BYTES,
     limits: opts.Limits,
+    max_cost: Annotated[
+        str | None,
+        option(
+            opts.MAX_COST_USAGE,
+            "Stop (exit 75, resumable) before a request whose reserved cost (prompt + "
+            "max_tokens at the model's price) would take the spend past this; e.g. 5, 0.5USD, "
+            "'20 CNY' (default currency: the profile's).",
+            panel=opts.LIMITS_PANEL,
+        ),
+    ] = None,
     stream: Annotated[
         bool, option("--stream", "Stream every request (default: only when the model needs it).")
     ] = False,
@@ -40,7 +50,9 @@ def run(
 ) -> None:
     """Send every line of a JSONL file; results to OUTPUT, failures to the errors file."""
     from deepseek_cli.batch import job
+    from deepseek_cli.batch.budget import parse_max_cost
 
+    budget = parse_max_cost(max_cost) if max_cost is not None else None
     job.run(
         flags,
         job.RunOptions(
@@ -50,6 +62,7 @@ def run(
             max_line_bytes=max_line_bytes,
             stream=stream,
             json_summary=json_output,
+            max_cost=budget,
             files=files.checked(),
             **limits.values(),
         ),
@@ -75,11 +88,20 @@ def estimate(
             "Price it for the provider's Batch service (batch submit): half the real-time price.",
         ),
     ] = False,
+    max_cost: Annotated[
+        str | None,
+        option(
+            opts.MAX_COST_USAGE,
+            "Also check the input as batch run --max-cost does, and show how many lines fit "
+            "in this budget at worst, in input order.",
+        ),
+    ] = None,
     json_output: opts.JsonOpt = False,
     *,
     flags: RequestFlags,
 ) -> None:
     """Estimate tokens and cost of a batch input; nothing is sent."""
+    from deepseek_cli.batch.budget import parse_max_cost
     from deepseek_cli.batch.estimate import estimate as run_estimate
     from deepseek_cli.render.estimate import format_text
     from deepseek_cli.render.stdout import emit, emit_json
@@ -91,6 +113,7 @@ def estimate(
         lenient=lenient,
         max_line_bytes=max_line_bytes,
         remote=remote,
+        max_cost=parse_max_cost(max_cost) if max_cost is not None else None,
     )
     if json_output:
         emit_json(result)

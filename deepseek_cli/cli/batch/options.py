@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 FILES_PANEL = "Files"
 file_option = functools.partial(option, panel=FILES_PANEL)
-_limit = functools.partial(option, panel="Limits and retries")
+LIMITS_PANEL = "Limits and retries"
+_limit = functools.partial(option, panel=LIMITS_PANEL)
 
 InputArg = Annotated[str, typer.Argument(metavar="INPUT", help="JSONL input file, or - for stdin.")]
 JobArg = Annotated[
@@ -40,6 +41,7 @@ LenientOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, option("--json", "Print the result as one JSON object.")]
+MAX_COST_USAGE = "--max-cost AMOUNT[CUR]"  # e.g. 5, 0.5USD, "20 CNY"; parsed by batch.budget
 
 DEFAULT_MAX_LINE_BYTES = 8 * 1024 * 1024  # batch.input.source's; not imported: start-up
 
