@@ -21,7 +21,7 @@ from batch_helpers import (
     requested_ids,
     windows,
 )
-from fakeserver import Reply, echo, openai_completion, openai_stream
+from fakeserver import Reply, echo, last_user_text, openai_completion, openai_stream
 
 OUT = ("-o", "out.jsonl")
 
@@ -262,6 +262,61 @@ def test_an_outage_shorter_than_the_budget_writes_no_error_records(cli):
     assert errs == []
     during = [r for r in cli.server.requests if r.started < outage["until"]]
     assert len(during) < 30  # dispatch paused and probed; it did not burn through the input
+
+
+def test_items_that_fail_on_their_own_at_the_tail_end_with_error_records_quickly(cli):
+    # The last three items get a 503 for themselves, every time; the others are answered. The
+    # breaker opens on them (three distinct items failing in a row with nothing else left),
+    # and probing with those same items proved nothing: the job waited out its outage budget
+    # (600 s) with none of them charged. A canary of our own answers instead, so they are
+    # charged, use up their attempts and get their error records within seconds.
+    prompts = make_input(cli.home / "in.jsonl", 20)
+    bad = {"q17", "q18", "q19"}
+
+    def answer(request):
+        if id_of(request) in bad:
+            return deepseek_error(503, "Service Unavailable")
+        return echo(request)
+
+    cli.server.handler = Script(delay=0.05, then=answer)
+    result = cli.run(
+        "batch", "run", "in.jsonl", *OUT, "-j", "4", "--backoff", "0.1", "--max-attempts", "3",
+        timeout=60,
+    )  # fmt: skip
+    assert result.code == 4, result.stderr
+    _, errs = check_exactly_once(prompts, *files(cli))
+    assert {r["id"] for r in errs} == bad
+    # Three charged attempts each, after the one or two the breaker held (not charged) before
+    # its canary was answered.
+    assert all(3 <= r["attempts"] <= 6 and r["error"]["status"] == 503 for r in errs), errs
+    pings = [r for r in cli.server.requests if last_user_text(r.json) == "ping"]
+    assert 1 <= len(pings) <= 3, len(pings)  # one canary per opening of the breaker
+    assert all(r.json["max_tokens"] == 1 for r in pings)
+    # Every call is a ledger row, the canaries' too: 17 answers and the answered pings.
+    assert sum(r["outcome"] == "ok" for r in cli.ledger_rows()) == 17 + len(pings)
+
+
+def test_an_outage_at_the_tail_still_charges_nobody(cli):
+    # The provider goes down (canaries included) when only three items are left, for 1.5 s.
+    prompts = make_input(cli.home / "in.jsonl", 10)
+    outage = {"from": None, "seen": 0}
+
+    def handler(request):
+        now = time.monotonic()
+        outage["seen"] += 1
+        if outage["seen"] == 8:
+            outage["from"] = now
+        if outage["from"] is not None and now < outage["from"] + 1.5:
+            return deepseek_error(503, "Service Unavailable")
+        return echo(request)
+
+    cli.server.handler = handler
+    result = cli.run(
+        "batch", "run", "in.jsonl", *OUT, "-j", "1", "--backoff", "0.1", "--max-attempts", "2"
+    )
+    assert result.code == 0, result.stderr
+    _, errs = check_exactly_once(prompts, *files(cli))
+    assert errs == []
 
 
 def test_an_outage_longer_than_the_budget_exits_69_and_resumes(cli):

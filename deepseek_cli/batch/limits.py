@@ -14,7 +14,12 @@ nothing about another, so a job that mixes models keeps one gate each. A gate co
   exactly one probe goes out. Failures while the breaker is open are not charged to the items,
   so an outage never turns into thousands of error records (the cookbook script's failure
   mode), while one item that keeps failing in a healthy job (other items succeed, or it is
-  the only one failing) still uses up its attempts and gets its error record.
+  the only one failing) still uses up its attempts and gets its error record. When the next
+  request would be the probe but its item is one that failed in this trouble (at a job's
+  tail, only such items may be left), the probe is a *canary* of our own instead (``ping``,
+  one token): if the provider answers it, those items fail on their own, and from then on
+  their failures are charged and never reopen the breaker, so they end with their error
+  records in bounded time; if it fails too, it is an outage, and nothing is charged.
 - **Smooth pacing for RPM** (GCRA with a burst of one): requests are at least 60/rpm seconds
   apart, so no 1-second window ever holds more than ceil(rpm/60)+1. DashScope counts per
   second; a token bucket that starts full (the cookbook, aiolimiter) sends a minute's budget
@@ -46,6 +51,7 @@ PACING_MARGIN = 1.01  # 1 % slower than the limit: absorbs jitter between us and
 WINDOW = 60.0
 RATE_SAMPLE = 2.0  # seconds of dispatch history used to measure the current rate
 PROBE_POLL = 0.2
+MAX_SOLO = 100_000  # items remembered as failing on their own (each is a few dozen bytes)
 
 # The outage breaker: closed (requests flow), open (none until ``open_until``), probe_ready
 # (the next request is the one probe), probing (that probe is out; no others meanwhile).
@@ -96,6 +102,8 @@ class Gate:
         self.open_until = 0.0
         self.outages = 0
         self.failed_items: set[str] = set()
+        self.suspects: set[str] = set()  # items that failed while the breaker was involved
+        self.solo: set[str] = set()  # items that failed while the provider answered a canary
         self.trouble_since: float | None = None
         self.last_error: ApiError | None = None
         # TPM: smooth pacing (the theoretical time the last tokens were spent) and the window
@@ -237,10 +245,22 @@ class Gate:
         if self.state == "probe_ready":
             self.state = "probing"
 
+    def wants_canary(self, item_id: str) -> bool:
+        """Whether the probe due now should be a canary rather than ``item_id``'s request:
+        that item already failed in this trouble, so its failing again would prove nothing."""
+        return self.state == "probe_ready" and item_id in self.suspects
+
+    def on_canary_answered(self) -> None:
+        """The provider answered our canary: the suspects fail on their own."""
+        if len(self.solo) < MAX_SOLO:
+            self.solo |= self.suspects
+        self.on_success()
+
     def on_success(self) -> None:
         """A response came back (an answer, or a rejection that proves the server is up)."""
         self.state = "closed"
         self.failed_items.clear()
+        self.suspects.clear()
         self.outages = 0
         self.congestion = 0
         self.trouble_since = None
@@ -282,13 +302,18 @@ class Gate:
         if self.trouble_since is None:
             self.trouble_since = now
         self.last_error = error
+        if item_id in self.solo:
+            return True  # it fails on its own: charged, and no sign of an outage
         if self.state in ("open", "probe_ready"):
+            self.suspects.add(item_id)
             return False
         if self.state == "probing":
+            self.suspects.add(item_id)
             self._open(now)
             return False
         self.failed_items.add(item_id)
         if len(self.failed_items) >= self.limits.breaker_items:
+            self.suspects |= self.failed_items
             self._open(now)
             return False
         return True

@@ -22,12 +22,14 @@ import contextlib
 import dataclasses
 import time
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote
 
 from deepseek_cli.backends import Backend
 from deepseek_cli.backends.deadlines import attempt_stream
 from deepseek_cli.backends.error_map import clean_message
 from deepseek_cli.batch.budget import Budget, attempt_spend
+from deepseek_cli.batch.input.grammar import RequestLine
 from deepseek_cli.batch.ledger_feed import LedgerFeed
 from deepseek_cli.batch.limits import Gate
 from deepseek_cli.batch.planner import Planner
@@ -56,10 +58,12 @@ from deepseek_cli.config.profiles import Timeouts
 from deepseek_cli.config.settings import Settings
 from deepseek_cli.conversation import Reply
 from deepseek_cli.errors import ApiError, ServerError, TimeoutExpired
+from deepseek_cli.events import ChatRequest, Message
 from deepseek_cli.ledger import store as ledger
 from deepseek_cli.render.progress import BatchProgress
 
 LONG_PAUSE = 5.0  # pauses at least this long are announced
+CANARY_ID = "(canary)"  # the breaker's own probe: never an input id (ids are not parenthesised)
 _NO_ANSWER = GateAnswer()
 
 Stopper = Callable[[StopReason, BaseException | None], None]
@@ -132,29 +136,14 @@ class Attempts:
                 f"{item.attempts}"
             },
         )
-        timeouts = ctx.timeouts if stream else self.timeouts_once
         reply = Reply()
-        error: ApiError | None = None
         try:
-            events = attempt_stream(ctx.backend, request, item.planned.params, timeouts)
-            async with contextlib.aclosing(events) as stream_events:
-                async for event in stream_events:
-                    reply.add(event)
-        except ApiError as exc:
-            error = exc
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            # A 200 whose body does not parse (a proxy's page, a cut-off JSON body) is a
-            # transient protocol error, never a success.
-            error = ServerError(
-                f"malformed response ({type(exc).__name__}: {clean_message(str(exc), 200)})"
-            )
+            error = await self._send(request, item.planned.params, stream, reply)
         except asyncio.CancelledError:
-            reply.finish()
             self._ledger(item, reply, "interrupted")
             if ctx.budget is not None:  # it may have run, and been billed, all the same
                 ctx.budget.settle(item.reserve, item.reserve)
             raise
-        reply.finish()
         now = asyncio.get_running_loop().time()
         answer = self._tell_gate(gate, item, reply, error, sent_at, now)
         cost = None
@@ -169,6 +158,65 @@ class Attempts:
             ctx.budget.settle(item.reserve, spent)
         action = decide(error, ItemState(item.charged, stream), answer, ctx.rules, now)
         self._apply(action, item, reply, cost, error, now)
+
+    async def _send(
+        self, request: ChatRequest, params: dict[str, Any], stream: bool, reply: Reply
+    ) -> ApiError | None:
+        """Send one request, collecting the answer into ``reply``; the error, if any."""
+        timeouts = self.ctx.timeouts if stream else self.timeouts_once
+        try:
+            events = attempt_stream(self.ctx.backend, request, params, timeouts)
+            async with contextlib.aclosing(events) as stream_events:
+                async for event in stream_events:
+                    reply.add(event)
+        except ApiError as exc:
+            return exc
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            # A 200 whose body does not parse (a proxy's page, a cut-off JSON body) is a
+            # transient protocol error, never a success.
+            return ServerError(
+                f"malformed response ({type(exc).__name__}: {clean_message(str(exc), 200)})"
+            )
+        finally:
+            reply.finish()
+        return None
+
+    async def canary(self, item: Item, gate: Gate) -> None:
+        """The breaker's probe when the item due already failed in this trouble (``limits``):
+        one token of ``ping`` to the item's model, answered or not. No record is written; its
+        ledger row is kept, and its cost counts against a budget."""
+        ctx = self.ctx
+        ping = (Message("user", "ping"),)
+        spec = RequestLine(CANARY_ID, 0, ping, {"model": item.model, "max_tokens": 1})
+        planned = ctx.planner.plan(spec)
+        probe = Item(spec, planned, 0, attempts=1)
+        stream = self.streams(probe)
+        request = dataclasses.replace(
+            planned.request,
+            stream=stream,
+            headers={"X-Client-Request-Id": f"{ctx.batch_id}/{CANARY_ID}"},
+        )
+        reply = Reply()
+        sent_at = asyncio.get_running_loop().time()
+        try:
+            error = await self._send(request, planned.params, stream, reply)
+        except asyncio.CancelledError:
+            self._ledger(probe, reply, "interrupted")
+            raise
+        now = asyncio.get_running_loop().time()
+        fault = None if error is None else fault_of(error)
+        if fault is Fault.TRANSIENT:
+            assert error is not None
+            gate.on_failure(now, CANARY_ID, error)  # still an outage: the breaker reopens
+        elif fault is Fault.RATE_LIMITED:
+            assert error is not None
+            gate.on_rate_limited(now, sent_at, error.retry_after)
+        else:
+            gate.on_canary_answered()
+        cost = ctx.planner.cost(item.model, reply.usage) if error is None else None
+        self._ledger(probe, reply, "ok" if error is None else error.kind, cost, error)
+        if ctx.budget is not None and cost is not None and cost.currency == ctx.budget.currency:
+            ctx.budget.settle(0.0, cost.amount)
 
     @staticmethod
     def _tell_gate(

@@ -36,6 +36,7 @@ YIELD_EVERY = 500  # input lines read between yields to the loop (signals stay r
 PARKED = 256  # items read ahead and held while their model is paused (4C if more)
 
 Launch = Callable[[Item, Gate, float], Coroutine[Any, Any, None]]
+Canary = Callable[[Item, Gate], Coroutine[Any, Any, None]]
 
 
 class Wakeup:
@@ -74,6 +75,7 @@ class Dispatcher:
         wakeup: Wakeup,
         launch: Launch,
         on_crash: Callable[[BaseException], None],
+        canary: Canary,
         budget: Budget | None = None,
     ) -> None:
         self.lines = lines
@@ -88,6 +90,7 @@ class Dispatcher:
         self.wakeup = wakeup
         self._launch_attempt = launch
         self._on_crash = on_crash
+        self._canary = canary
         self.budget = budget
         self._held: Item | None = None  # waits for room in the budget
         self.gates: dict[str, Gate] = {}
@@ -130,6 +133,14 @@ class Dispatcher:
                     return
                 await self.wakeup.sleep(None if due is None else due - now)
                 continue
+            gate = self.gate(item.model)
+            if gate.blocked_until(now) is None and gate.wants_canary(item.spec.id):
+                # The probe due now would resend an item that failed in this trouble: a
+                # canary of our own tells an outage from items that fail on their own.
+                gate.on_dispatch(now)
+                self._spawn(self._canary(item, gate))
+                backlog.put(item, now, parked=True)
+                continue
             budget = self.budget
             if budget is not None:
                 if not budget.fits(item.reserve):
@@ -140,7 +151,6 @@ class Dispatcher:
                     budget.refuse(item.reserve)
                     return
                 budget.take(item.reserve)  # now: pacing below may let attempts end meanwhile
-            gate = self.gate(item.model)
             until = gate.blocked_until(now)
             if until is None:
                 item.slot = await gate.pace(item.tokens)
@@ -194,7 +204,10 @@ class Dispatcher:
         gate.on_dispatch(now)
         item.attempts += 1
         self.stats.attempts += 1
-        task = asyncio.get_running_loop().create_task(self._launch_attempt(item, gate, now))
+        self._spawn(self._launch_attempt(item, gate, now))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
         self.tasks.add(task)
         task.add_done_callback(self._task_done)
 

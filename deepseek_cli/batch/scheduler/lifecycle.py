@@ -124,6 +124,7 @@ class Job:
             backlog=backlog,
             wakeup=wakeup,
             launch=attempts.run,
+            canary=attempts.canary,
             on_crash=lambda exc: self.stop(StopReason.CRASH, exc),
             budget=budget,
         )
