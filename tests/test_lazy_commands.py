@@ -25,7 +25,8 @@ def loaded_modules(cli, *args: str) -> set[str]:
     ("args", "command_modules"),
     [
         (["models"], {"deepseek_cli.cli.models"}),
-        (["usage", "--json"], {"deepseek_cli.cli.usage"}),
+        (["usage", "--json"], {"deepseek_cli.cli.usage", "deepseek_cli.cli.usage_calls"}),
+        (["usage", "calls"], {"deepseek_cli.cli.usage", "deepseek_cli.cli.usage_calls"}),
         (
             ["batch", "estimate", "--help"],
             {
@@ -38,7 +39,7 @@ def loaded_modules(cli, *args: str) -> set[str]:
             },
         ),
     ],
-    ids=["models", "usage", "batch estimate --help"],
+    ids=["models", "usage", "usage calls", "batch estimate --help"],
 )
 def test_a_command_loads_only_itself(cli, args, command_modules):
     assert loaded_modules(cli, *args) == PLUMBING | command_modules

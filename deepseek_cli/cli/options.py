@@ -203,6 +203,30 @@ ConfigOpt = Annotated[
 DebugOpt = Annotated[bool, option("--debug", "Show tracebacks on errors (keys redacted).")]
 JsonOpt = Annotated[bool, option("--json", "Print JSON.")]
 
+# What ``usage`` and ``usage calls`` select from the ledger by (``ledger.reports.parse_when``
+# reads the times).
+SinceOpt = Annotated[
+    str,
+    option(
+        "--since WHEN",
+        "Start: 7d, 12h, 2w, today, yesterday, all, a date (local midnight) or an ISO time.",
+    ),
+]
+UntilOpt = Annotated[
+    str | None,
+    option("--until WHEN", "End (exclusive); a bare date includes that whole day. Default: now."),
+]
+ProfileFilterOpt = Annotated[
+    str | None,
+    option(
+        "-p, --profile NAME", "Only calls made with this profile.", autocompletion=complete_profiles
+    ),
+]
+ModelFilterOpt = Annotated[
+    str | None,
+    option("-m, --model MODEL", "Only calls to this model.", autocompletion=complete_models),
+]
+
 
 class _Closing(OptionGroup):
     """The options every command ends with."""

@@ -239,3 +239,9 @@ def balance(*, choice: ProfileChoice, json_output: JsonOpt = False) -> None:
         emit(f"{b.currency} {b.total} (granted {b.granted}, topped up {b.topped_up})\n")
     if result.available is False:
         say.warning("DeepSeek says the balance is not enough for API calls (is_available: false)")
+
+
+# ``usage calls`` lives in its own module; registered last so that ``usage`` reads top down.
+from deepseek_cli.cli import usage_calls  # noqa: E402
+
+app.command(name="calls", epilog=usage_calls.EPILOG)(usage_calls.calls)

@@ -10,14 +10,17 @@ config says ``log_prompts = true``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from deepseek_cli.errors import InputDataError
 from deepseek_cli.safefile import ensure_private_dir
 
 if TYPE_CHECKING:
@@ -54,10 +57,15 @@ CREATE TABLE IF NOT EXISTS {name} (
     cache_saved REAL
 )"""
 # ``ts`` serves every time range and "newest first"; ``batch_id`` the exactly-once check of
-# fetched Batch results and a budgeted job's spend so far.
+# fetched Batch results and a budgeted job's spend so far; ``calls_logged`` holds only the
+# calls with a logged prompt or answer, so ``usage calls --grep`` reads those and skips the
+# rest (a ledger without logged prompts pays nothing for it). New indexes are created on
+# connect, on old ledgers too: no schema version needed.
 _INDEXES = (
     "CREATE INDEX IF NOT EXISTS calls_ts ON calls(ts)",
     "CREATE INDEX IF NOT EXISTS calls_batch ON calls(batch_id)",
+    "CREATE INDEX IF NOT EXISTS calls_logged ON calls(ts)"
+    " WHERE prompt IS NOT NULL OR answer IS NOT NULL",
 )
 # Version 1 had no served_model/usage_estimated and stored an unknown reasoning count as 0;
 # its columns are copied as they are (a 0 there may have meant unknown: it cannot be told).
@@ -189,14 +197,42 @@ def connect(path: Path) -> sqlite3.Connection:
             # creating the database right now.
             time.sleep(0.02)
     conn.execute("PRAGMA synchronous = NORMAL")
-    if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+    if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION or _missing_index(conn):
         _migrate(conn)
     return conn
 
 
+@contextlib.contextmanager
+def reading(path: Path) -> Iterator[sqlite3.Connection]:
+    """A connection to the ledger for a report; a ledger SQLite cannot read (not a database,
+    corrupt) is exit 65 naming the file, never a traceback."""
+    try:
+        conn = connect(path)
+        try:
+            yield conn
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise InputDataError(
+            f"cannot read the usage ledger {path}: {exc}",
+            "move the file away to start a new ledger",
+        ) from None
+
+
+def _missing_index(conn: sqlite3.Connection) -> bool:
+    """Whether an index of ``_INDEXES`` is not there yet: one added after the ledger reached
+    this schema version. An index changes no row, so adding one needs no new version."""
+    have = conn.execute(
+        "SELECT COUNT(*) FROM sqlite_master"
+        " WHERE type = 'index' AND tbl_name = 'calls' AND sql IS NOT NULL"
+    ).fetchone()[0]
+    return bool(have < len(_INDEXES))
+
+
 def _migrate(conn: sqlite3.Connection) -> None:
     """Create the table, rebuild a version-1 table (SQLite cannot drop a NOT NULL), or add
-    version 3's savings column to a version-2 one (its old rows' savings stay unknown)."""
+    version 3's savings column to a version-2 one (its old rows' savings stay unknown); then
+    create the indexes that are missing."""
     conn.execute("BEGIN IMMEDIATE")
     try:
         # Another process may have migrated while this one waited for the lock.
@@ -213,9 +249,9 @@ def _migrate(conn: sqlite3.Connection) -> None:
             elif old is not None and version == 2:
                 conn.execute("ALTER TABLE calls ADD COLUMN cache_saved REAL")
             conn.execute(_TABLE.format(name="calls"))
-            for index in _INDEXES:
-                conn.execute(index)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        for index in _INDEXES:
+            conn.execute(index)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

@@ -106,7 +106,9 @@ def print_table(
 
 def _narrowest(columns: Sequence[Column], rows: Sequence[Sequence[Cell]]) -> int:
     """The narrowest the table can be without splitting a word (Rich would fold or crop)."""
-    total = 2 * (len(columns) - 1)  # one space of padding either side of each inner border
+    # Rich's SIMPLE_HEAD box: an edge each side, and between two columns a (blank) border
+    # with a space of padding either side of it.
+    total = 3 * len(columns) - 1
     for i, column in enumerate(columns):
         texts = [column.header, *("\n".join(_lines(row[i])) for row in rows)]
         if column.no_wrap:
