@@ -16,9 +16,11 @@ from deepseek_cli.cli.boundary import guarded
 from deepseek_cli.cli.options import (
     DebugOpt,
     JsonOpt,
+    ModelFilterOpt,
     ProfileChoice,
-    complete_models,
-    complete_profiles,
+    ProfileFilterOpt,
+    SinceOpt,
+    UntilOpt,
     option,
     profile_options,
 )
@@ -74,32 +76,11 @@ app = new_app(
 @guarded
 def usage(
     ctx: typer.Context,
-    since: Annotated[
-        str,
-        option(
-            "--since WHEN",
-            "Start: 7d, 12h, 2w, today, yesterday, all, a date (local midnight) or an ISO time.",
-        ),
-    ] = "30d",
-    until: Annotated[
-        str | None,
-        option(
-            "--until WHEN", "End (exclusive); a bare date includes that whole day. Default: now."
-        ),
-    ] = None,
+    since: SinceOpt = "30d",
+    until: UntilOpt = None,
     by: Annotated[By, option("--by", "Group rows by this.")] = By.model,
-    profile: Annotated[
-        str | None,
-        option(
-            "-p, --profile NAME",
-            "Only calls made with this profile.",
-            autocompletion=complete_profiles,
-        ),
-    ] = None,
-    model: Annotated[
-        str | None,
-        option("-m, --model MODEL", "Only calls to this model.", autocompletion=complete_models),
-    ] = None,
+    profile: ProfileFilterOpt = None,
+    model: ModelFilterOpt = None,
     json_output: JsonOpt = False,
     csv_output: Annotated[bool, option("--csv", "Print CSV, one line per group.")] = False,
     debug: DebugOpt = False,

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import csv
 import re
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -31,7 +30,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from deepseek_cli.catalog.pricing import Spend
-from deepseek_cli.errors import InputDataError, UsageError
+from deepseek_cli.errors import UsageError
 from deepseek_cli.ledger import store as ledger
 
 GROUPS: dict[str, str] = {
@@ -220,17 +219,8 @@ def _query(
         FROM calls WHERE {" AND ".join(where)}
         GROUP BY key, provider, currency
     """
-    try:
-        conn = ledger.connect(path)
-        try:
-            rows = conn.execute(sql, args).fetchall()
-        finally:
-            conn.close()
-    except sqlite3.Error as exc:
-        raise InputDataError(
-            f"cannot read the usage ledger {path}: {exc}",
-            "move the file away to start a new ledger",
-        ) from None
+    with ledger.reading(path) as conn:
+        rows = conn.execute(sql, args).fetchall()
     for (
         key,
         by_provider,
