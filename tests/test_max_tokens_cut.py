@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 
-from fakeserver import openai_stream
+from batch_helpers import Script, make_input, read_records
+from fakeserver import openai_completion, openai_stream
 
 
 def test_thinking_that_uses_up_max_tokens_is_no_answer_and_exits_65(cli):
@@ -43,3 +44,17 @@ def test_chat_keeps_no_empty_turn_and_says_why(cli):
     again = cli.run("chat", "--session", "cut", input=b"2+2?\nmore\n")
     assert "no answer within the model's output limit" in again.stderr
     assert [t["answer"] for t in json.loads(path.read_text())["turns"]] == ["4"]
+
+
+def test_batch_records_say_when_max_tokens_cut_them_and_the_summary_counts_them(cli):
+    make_input(cli.home / "in.jsonl", 5)
+    cut = openai_completion(answer="The answer is", finish="length")
+    cli.server.handler = Script({"q1": [cut], "q3": [cut]})
+    result = cli.run("batch", "run", "in.jsonl", "-o", "out.jsonl")
+    assert result.code == 0, result.stderr
+    records = {r["id"]: r for r in read_records(cli.home / "out.jsonl")}
+    assert {i for i, r in records.items() if r["finish_reason"] == "length"} == {"q1", "q3"}
+    assert records["q1"]["answer"] == "The answer is"
+    assert "(5 ok, 0 failed, 2 cut at max_tokens)" in result.stderr
+    again = cli.run("batch", "run", "in.jsonl", "-o", "other.jsonl", "--json")
+    assert json.loads(again.stdout)["cut_at_max_tokens"] == 0  # the fake echoes in full now

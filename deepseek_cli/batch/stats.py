@@ -24,6 +24,7 @@ class Stats:
     failed: int = 0  # ids with an error record written by this run
     invalid: int = 0  # unusable input lines recorded by this run
     retries: int = 0
+    cut: int = 0  # successes cut off at max_tokens (finish_reason "length")
     attempts: int = 0
     input_tokens: int = 0
     cached_tokens: int = 0
@@ -64,6 +65,7 @@ class Stats:
             "succeeded": self.ok,
             "failed": self.failed,
             "invalid_lines": self.invalid,
+            "cut_at_max_tokens": self.cut,
             "retries": self.retries,
             "attempts": self.attempts,
             "input_tokens": self.input_tokens,

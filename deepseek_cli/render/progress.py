@@ -59,6 +59,8 @@ class JobCounts(Protocol):
     @property
     def cached_tokens(self) -> int: ...
     @property
+    def cut(self) -> int: ...
+    @property
     def output_tokens(self) -> int: ...
     @property
     def spend(self) -> Spend: ...
@@ -206,6 +208,9 @@ def print_summary(summary: dict[str, Any], stats: JobCounts, *, as_json: bool) -
         f"batch {summary.get('batch_id', '')}: {stats.done:,}/{stats.total:,} done "
         f"({stats.ok:,} ok, {stats.failed:,} failed"
     )
+    if stats.cut:
+        # Answers that are in the output but end where max_tokens cut them.
+        text += f", {stats.cut:,} cut at max_tokens"
     if stats.done_before:
         text += f", {stats.done_before:,} from earlier runs"
     text += ")"

@@ -40,6 +40,8 @@ class Results:
         if self._write(self.files.output, line):
             stats = self.stats
             stats.ok += 1
+            if reply.finish_reason == "length":
+                stats.cut += 1
             if reply.usage is not None:
                 stats.input_tokens += reply.usage.input_tokens
                 stats.cached_tokens += reply.usage.cached_tokens
