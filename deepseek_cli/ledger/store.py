@@ -15,7 +15,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -267,9 +267,11 @@ _INSERT = (
 
 
 def _insert_rows(conn: sqlite3.Connection, rows: list[LedgerRow]) -> None:
-    for row in rows:
-        values = asdict(row)
-        conn.execute(_INSERT, [row.ts or ledger_time(), *(values[c] for c in _COLUMNS)])
+    # getattr, not dataclasses.asdict: asdict deep-copies every field, a measurable share of
+    # a batch job's CPU per request.
+    conn.executemany(
+        _INSERT, [[row.ts or ledger_time(), *(getattr(row, c) for c in _COLUMNS)] for row in rows]
+    )
 
 
 def insert(conn: sqlite3.Connection, rows: list[LedgerRow]) -> None:
