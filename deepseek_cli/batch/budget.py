@@ -27,7 +27,6 @@ from __future__ import annotations
 import math
 import re
 import sqlite3
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,7 +34,7 @@ from datetime import UTC, datetime
 from deepseek_cli.batch.input.grammar import RequestLine
 from deepseek_cli.batch.input.scan import InputScan, iter_lines
 from deepseek_cli.batch.input.source import InputSource
-from deepseek_cli.batch.planner import Planned
+from deepseek_cli.batch.planner import PerMinute, Planned
 from deepseek_cli.catalog.models import ModelInfo, Price
 from deepseek_cli.catalog.pricing import Cost
 from deepseek_cli.catalog.tokens import prompt_tokens
@@ -117,22 +116,18 @@ class Reserver:
         self.settings = settings
         self.currency = currency
         self._default_max = settings.option("max_tokens")
-        self._prices: dict[str, tuple[int, Price | None]] = {}
+        self._prices = PerMinute()
 
     def price(self, model: str) -> Price | None:
-        """The price reserved at (re-read each minute, as ``Planner.price``)."""
-        minute = int(time.time() // 60)
-        cached = self._prices.get(model)
-        if cached is not None and cached[0] == minute:
-            return cached[1]
+        """The price reserved at (looked up each minute, as ``Planner.price``)."""
         p = self.settings.profile
-        price = self.settings.prices.reserve_price(
-            p.provider, model, p.region, datetime.now(UTC), self.currency
-        )
-        if len(self._prices) >= _CHECKED_MAX:
-            self._prices.clear()
-        self._prices[model] = (minute, price)
-        return price
+
+        def look_up() -> Price | None:
+            return self.settings.prices.reserve_price(
+                p.provider, model, p.region, datetime.now(UTC), self.currency
+            )
+
+        return self._prices.get(model, look_up)
 
     def line(self, planned: Planned) -> Reserve | None:
         """The reservation of one attempt of ``planned``; ``None`` when it has no price in the

@@ -13,7 +13,6 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from deepseek_cli.backends.params import plan_request
@@ -30,6 +29,25 @@ OPTION_NAMES = tuple(k for k in REQUEST_DEFAULT_KEYS if k != "system")
 # Reserved for the answer in the TPM estimate when no max_tokens is set anywhere.
 DEFAULT_OUTPUT_RESERVE = 1024
 _MAX_PLANS = 4096
+
+
+class PerMinute:
+    """Prices by model, looked up again each minute (peak windows start on the minute): a
+    batch job asks for one per request."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[int, Price | None]] = {}
+
+    def get(self, model: str, look_up: Callable[[], Price | None]) -> Price | None:
+        minute = int(time.time() // 60)
+        cached = self._entries.get(model)
+        if cached is not None and cached[0] == minute:
+            return cached[1]
+        if len(self._entries) >= _MAX_PLANS:
+            self._entries.clear()
+        price = look_up()
+        self._entries[model] = (minute, price)
+        return price
 
 
 @dataclass(slots=True)
@@ -56,7 +74,7 @@ class Planner:
         self._base_extra = {**settings.profile.extra_body, **parse_extra(settings.flags.extra)}
         self._defaults = {name: settings.option(name) for name in OPTION_NAMES}
         self._system = settings.system
-        self._prices: dict[str, tuple[int, Price | None]] = {}
+        self._prices = PerMinute()
 
     def say_once(self, text: str) -> None:
         if text not in self._said and len(self._said) < 1000:
@@ -127,22 +145,9 @@ class Planner:
         return prompt_tokens(planned.request.messages) + reserve
 
     def price(self, model: str) -> Price | None:
-        """The price in force now (re-read each minute: peak windows start on the minute)."""
-        minute = int(time.time() // 60)
-        cached = self._prices.get(model)
-        if cached is not None and cached[0] == minute:
-            return cached[1]
+        """The price in force now."""
         self.info(model)  # says once when the model is deprecated
-        if self.currency is None:
-            price = self.settings.price(model)
-        else:
-            p = self.settings.profile
-            when = datetime.now(UTC)
-            price = self.settings.prices.price(
-                p.provider, model, p.region, when, self.currency, strict=True
-            )
-        self._prices[model] = (minute, price)
-        return price
+        return self._prices.get(model, lambda: self.settings.price(model, currency=self.currency))
 
     def cost(self, model: str, usage: Usage | None) -> Cost | None:
         if usage is None:

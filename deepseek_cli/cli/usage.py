@@ -95,11 +95,7 @@ def usage(
 
     if json_output and csv_output:
         raise UsageError("--json and --csv exclude each other")
-    now = datetime.now(UTC)
-    start = reports.parse_when(since, now=now)
-    end = reports.parse_when(until, now=now, end=True) if until else None
-    if start is not None and end is not None and end <= start:
-        raise UsageError("--until must be later than --since")
+    start, end = reports.time_range(since, until, now=datetime.now(UTC))
     report = reports.build_report(
         paths.ledger_file(os.environ),
         by=by.value,

@@ -93,12 +93,13 @@ def calls(
     from deepseek_cli.config import paths
     from deepseek_cli.errors import UsageError
     from deepseek_cli.ledger import calls as ledger_calls
+    from deepseek_cli.ledger.reports import time_range
 
     if json_output and csv_output:
         raise UsageError("--json and --csv exclude each other")
     if grep is not None and not grep.strip():
         raise UsageError("--grep needs some text to look for")
-    start, end = time_range(since, until)
+    start, end = time_range(since, until, now=datetime.now(UTC))
     _register_env_keys()
     query = ledger_calls.CallQuery(
         since=start,
@@ -124,19 +125,6 @@ def calls(
     elif listing.calls:
         _print_table(listing.calls, start, end)
     _explain(listing, query, path)
-
-
-def time_range(since: str, until: str | None) -> tuple[datetime | None, datetime | None]:
-    """``--since``/``--until`` read as ``usage`` reads them; exit 2 when the end is not later."""
-    from deepseek_cli.errors import UsageError
-    from deepseek_cli.ledger.reports import parse_when
-
-    now = datetime.now(UTC)
-    start = parse_when(since, now=now)
-    end = parse_when(until, now=now, end=True) if until else None
-    if start is not None and end is not None and end <= start:
-        raise UsageError("--until must be later than --since")
-    return start, end
 
 
 def _register_env_keys() -> None:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from deepseek_cli.catalog.models import Price
+from deepseek_cli.config.files import check_currency
 from deepseek_cli.config.profiles import PROVIDERS, REGIONS
 from deepseek_cli.errors import ConfigError
 
@@ -56,9 +57,7 @@ def _check_entry(entry: Mapping[str, Any], where: str, provider: str) -> None:
     for key in ("input", "output"):
         if key not in entry:
             raise ConfigError(f"{where}: '{key}' is missing", "give input and output per 1M tokens")
-    currency = entry.get("currency", "USD")
-    if not (len(currency) == 3 and currency.isascii() and currency.isalpha()):
-        raise ConfigError(f"{where}: 'currency' must be a three-letter code such as USD or CNY")
+    check_currency(entry.get("currency", "USD"), where)
     if "region" in entry:
         if provider != "dashscope":
             raise ConfigError(f"{where}: 'region' applies to dashscope prices only")

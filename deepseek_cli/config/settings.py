@@ -77,10 +77,20 @@ class Settings:
     provider_info: ProviderInfo | None
     prices: PriceBook
 
-    def price(self, model: str, when: datetime | None = None) -> Price | None:
-        """The price of a call to ``model`` on this profile at ``when`` (default: now)."""
+    def price(
+        self, model: str, when: datetime | None = None, *, currency: str | None = None
+    ) -> Price | None:
+        """The price of a call to ``model`` on this profile at ``when`` (default: now); with
+        ``currency`` (a budget's), in that currency only."""
         p = self.profile
-        return self.prices.price(p.provider, model, p.region, when or datetime.now(UTC), p.currency)
+        return self.prices.price(
+            p.provider,
+            model,
+            p.region,
+            when or datetime.now(UTC),
+            currency or p.currency,
+            strict=currency is not None,
+        )
 
     @property
     def log_prompts(self) -> bool:

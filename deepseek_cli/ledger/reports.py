@@ -81,6 +81,18 @@ def parse_when(text: str, *, now: datetime, end: bool = False) -> datetime | Non
     return moment if moment.tzinfo else moment.astimezone()
 
 
+def time_range(
+    since: str, until: str | None, *, now: datetime
+) -> tuple[datetime | None, datetime | None]:
+    """``--since``/``--until`` as ``usage`` and ``usage calls`` read them; exit 2 when the end
+    is not later than the start."""
+    start = parse_when(since, now=now)
+    end = parse_when(until, now=now, end=True) if until else None
+    if start is not None and end is not None and end <= start:
+        raise UsageError("--until must be later than --since")
+    return start, end
+
+
 def _day_bound(day: date, end: bool) -> datetime:
     if end:
         day += timedelta(days=1)

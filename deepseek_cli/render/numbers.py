@@ -61,8 +61,8 @@ def cache_share(input_tokens: int, cached_tokens: int) -> str:
 def with_savings(text: str, saved: Mapping[str, float]) -> str:
     """``text`` and what the cache saved, when it saved anything: ``$0.02 (cache saved
     $0.01)``."""
-    amounts = [money(v, c) for c, v in sorted(saved.items()) if v > 0]
-    return f"{text} (cache saved {' + '.join(amounts)})" if amounts else text
+    amounts = {c: v for c, v in saved.items() if v > 0}
+    return f"{text} (cache saved {spend_text(Spend(amounts))})" if amounts else text
 
 
 def tokens_short(value: int | None) -> str:
