@@ -169,6 +169,8 @@ def _check_values(table: Mapping[str, Any], where: str) -> None:
         elif key in _NAMING_KEYS and not value.strip():
             raise ConfigError(f"{where}: '{key}' is empty", "give it a value or remove the line")
         elif key == "currency":
+            from deepseek_cli.config.prices import check_currency
+
             check_currency(value, where)
         elif key == "reasoning_effort":
             from deepseek_cli.catalog.models import EFFORT_LEVELS
@@ -179,11 +181,6 @@ def _check_values(table: Mapping[str, Any], where: str) -> None:
                 )
         elif key == "extra_body" and not finite_json(value):
             raise ConfigError(f"{where}: 'extra_body' holds nan or inf, which JSON cannot send")
-
-
-def check_currency(value: str, where: str) -> None:
-    if not (len(value) == 3 and value.isascii() and value.isalpha()):
-        raise ConfigError(f"{where}: 'currency' must be a three-letter code such as USD or CNY")
 
 
 def finite_json(value: Any) -> bool:

@@ -14,13 +14,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from deepseek_cli.catalog.models import Price
-from deepseek_cli.config.files import check_currency
 from deepseek_cli.config.profiles import PROVIDERS, REGIONS
 from deepseek_cli.errors import ConfigError
 
 PRICE_KEYS = ("input", "output", "cache_hit", "currency", "region")
 _NUMBERS = ("input", "output", "cache_hit")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def check_currency(value: str, where: str) -> None:
+    """A currency code as profiles and prices take it: three ASCII letters."""
+    if not (len(value) == 3 and value.isascii() and value.isalpha()):
+        raise ConfigError(f"{where}: 'currency' must be a three-letter code such as USD or CNY")
 
 
 def check_prices(table: Any, path: str) -> None:
