@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMPT_PAD = "x" * 100
@@ -197,38 +198,87 @@ def throughput(args: argparse.Namespace, url: str, home: Path, env: dict[str, st
           f"<= 3 ms CPU/req {'met' if ours_cpu <= 3 else 'MISSED'}")  # fmt: skip
 
 
+def _serve_in_process() -> Any:
+    """A fake provider in this process, so the harness sees when the first request arrives."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from fakeserver import FakeServer
+
+    return FakeServer()
+
+
+def _first_request_run(
+    cmd: list[str], env: dict[str, str], cwd: Path, server: Any, after: float
+) -> tuple[int, float | None, int]:
+    """(exit code, seconds to the first request, peak RSS KiB): SIGINT ``after`` s past it."""
+    server.requests.clear()
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    peak, first, signalled = 0, None, False
+    while True:
+        pid, status, _ = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        peak = max(peak, high_water_kib(proc.pid))
+        if first is None and server.requests:
+            first = server.requests[0].started - started
+        if first is not None and not signalled and time.monotonic() - started > first + after:
+            proc.send_signal(signal.SIGINT)
+            signalled = True
+        time.sleep(0.01)
+    return os.waitstatus_to_exitcode(status), first, peak
+
+
 def memory(args: argparse.Namespace, home: Path, env: dict[str, str]) -> None:
-    print("\npeak RSS of deepseek batch run (VmHWM):")
-    peaks = {}
-    for n in (int(x) for x in args.memory_lines.split(",")):
-        input_path = home / f"mem{n}.jsonl"
-        write_input(input_path, n)
-        size = input_path.stat().st_size / 2**20
-        out = home / f"mem{n}.out.jsonl"
-        cmd = [sys.executable, "-m", "deepseek_cli", "batch", "run", str(input_path),
-               "-o", str(out), "-j", str(args.concurrency)]  # fmt: skip
-        write_done(out, n - 5000)
-        code, wall, _, peak, tail = run(cmd, env, home)
-        if code != 0:
-            raise SystemExit(f"resume run failed ({code}): {tail}")
-        peaks[n] = peak
-        print(f"  {n:>9,} lines ({size:6.1f} MiB), resume with {n - 5000:,} done + 5,000 sent: "
-              f"{peak / 1024:6.1f} MiB in {wall:5.1f} s")  # fmt: skip
-        out.unlink()
-        code, wall, _, peak, tail = run(cmd, env, home, stop_after=15.0)
-        done = sum(1 for _ in out.open()) if out.exists() else 0
-        print(f"  {n:>9,} lines ({size:6.1f} MiB), fresh, SIGINT after 15 s ({done:,} done, "
-              f"exit {code}): {peak / 1024:6.1f} MiB")  # fmt: skip
-        peaks[n] = max(peaks[n], peak)
-        input_path.unlink()
-        out.unlink(missing_ok=True)
-    if len(peaks) >= 2:
-        (small, small_peak), (large, large_peak) = (
-            sorted(peaks.items())[:1] + sorted(peaks.items())[-1:]
+    """Peak RSS and time to the first request, fresh and resuming, at each input size."""
+    server = _serve_in_process()
+    (home / "config.toml").write_text(
+        f'default_profile = "bench"\n[profiles.bench]\nprovider = "deepseek"\n'
+        f'base_url = "{server.url}"\n'
+    )
+    sizes = [int(x) for x in args.memory_lines.split(",")]
+    print(
+        "\npeak RSS (VmHWM) and time to the first request of deepseek batch run, "
+        f"-j {args.concurrency}; each run gets SIGINT {args.after:g} s after its first request:"
+    )
+    rows: dict[tuple[int, str], tuple[int, float]] = {}
+    try:
+        for n in sizes:
+            input_path = home / f"mem{n}.jsonl"
+            write_input(input_path, n)
+            size = input_path.stat().st_size / 2**20
+            out = home / f"mem{n}.out.jsonl"
+            cmd = [sys.executable, "-m", "deepseek_cli", "batch", "run", str(input_path),
+                   "-o", str(out), "-j", str(args.concurrency)]  # fmt: skip
+            done = n // 4
+            for case in ("fresh", "resume"):
+                out.unlink(missing_ok=True)
+                home.joinpath(f"mem{n}.out.errors.jsonl").unlink(missing_ok=True)
+                if case == "resume":
+                    write_done(out, done)
+                code, first, peak = _first_request_run(cmd, env, home, server, args.after)
+                if first is None:
+                    raise SystemExit(f"{case} run of {n:,} lines sent nothing (exit {code})")
+                rows[(n, case)] = (peak, first)
+                what = "fresh" if case == "fresh" else f"resume, {done:,} done"
+                print(f"  {n:>10,} lines ({size:6.1f} MiB) {what:<22} {peak / 1024:7.1f} MiB  "
+                      f"first request after {first:6.2f} s")  # fmt: skip
+            input_path.unlink()
+            out.unlink(missing_ok=True)
+    finally:
+        server.close()
+    small, large = min(sizes), max(sizes)
+    if small == large:
+        return
+    print(f"  {large:,} / {small:,} lines ({large / small:g}x the input):")
+    for case in ("fresh", "resume"):
+        (big_peak, big_first), (peak, first) = rows[(large, case)], rows[(small, case)]
+        print(
+            f"    {case:<7} peak RSS {big_peak / peak:5.2f}x (target <= 1.6x)  time to the "
+            f"first request {big_first / first:5.2f}x (target <= {large / small:g}x)"
         )
-        print(f"  growth {small:,} -> {large:,} lines: {(large_peak - small_peak) / 1024:.1f} MiB; "
-              f"peak {max(peaks.values()) / 1024:.1f} MiB "
-              f"({'within' if max(peaks.values()) < 256 * 1024 else 'OVER'} 256 MiB)")  # fmt: skip
 
 
 def main() -> None:
@@ -240,7 +290,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--memory", action="store_true")
-    parser.add_argument("--memory-lines", default="100000,1000000")
+    parser.add_argument("--memory-lines", default="400000,4000000")
+    parser.add_argument("--after", type=float, default=5.0, help="seconds past the first request")
     parser.add_argument("--no-throughput", action="store_true")
     args = parser.parse_args()
     server, url = start_server()

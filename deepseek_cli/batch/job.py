@@ -11,7 +11,8 @@ guarantees hold:
    every model it uses has a price in the budget's currency (exit 78) and read what earlier
    runs on the same output spent (``budget``);
 4. rebuild the done-set from the files themselves, never from a separate checkpoint that could
-   run ahead of them: the pending ids are the valid input ids minus the ids already recorded;
+   run ahead of them: an input line is done when the output or errors file holds its id's
+   record (``recorded``), decided during validation and kept as one bit per line;
 5. run the job, then turn how it ended into the summary and the exit code.
 """
 
@@ -31,11 +32,13 @@ from pathlib import Path
 
 from deepseek_cli.backends import Backend, make_backend
 from deepseek_cli.batch.budget import Budget, MaxCost, models_to_check, open_budget
+from deepseek_cli.batch.input.ids import InputIds, give_back_freed_memory
 from deepseek_cli.batch.input.scan import MAX_LINE_BYTES, InputScan, iter_lines, scan
 from deepseek_cli.batch.input.source import InputSource, check_input
 from deepseek_cli.batch.ledger_feed import LedgerFeed
 from deepseek_cli.batch.limits import Limits
 from deepseek_cli.batch.planner import Planner
+from deepseek_cli.batch.recorded import read_done
 from deepseek_cli.batch.scheduler.lifecycle import Job, JobOptions
 from deepseek_cli.batch.scheduler.stop_reason import StopReason
 from deepseek_cli.batch.stats import Stats
@@ -106,7 +109,7 @@ def run(flags: RequestFlags, options: RunOptions) -> None:
         say.notice(text)
     source: InputSource | None = None
     try:
-        source, found = _read_input(options, files, output)
+        source, found, before = _read_input(options, files, output)
         batch_id = _batch_id(files, output)
         budget = None
         if options.max_cost is not None:
@@ -119,16 +122,27 @@ def run(flags: RequestFlags, options: RunOptions) -> None:
         files.close()
         raise
     try:
-        _execute(settings, options, files, source, found, (output, errors), batch_id, budget)
+        _execute(
+            settings, options, files, (source, found, before), (output, errors), batch_id, budget
+        )
     finally:
         files.close()
         source.close()
 
 
+@dataclass
+class Before:
+    """What earlier runs left: input lines recorded as unusable, unreadable records."""
+
+    recorded_lines: set[int]
+    unreadable: int
+
+
 def _read_input(
     options: RunOptions, files: OutputFiles, output: Path
-) -> tuple[InputSource, InputScan]:
-    """Open the input (spooling stdin) and validate every line; raises on unusable input."""
+) -> tuple[InputSource, InputScan, Before]:
+    """Open the input (spooling stdin), read back the records of earlier runs, and validate
+    every line, noting which are done; raises on unusable input."""
     # Also through stdin: ``batch run - -o in.jsonl < in.jsonl`` would append to its input.
     if files.same_file_as(0 if options.input == "-" else Path(options.input)):
         raise UsageError("the input file is also the output or errors file")
@@ -139,18 +153,26 @@ def _read_input(
     except OSError as exc:
         raise UsageError(f"cannot read {options.input}: {exc.strerror or exc}") from None
     try:
-        found = scan(source, options.max_line_bytes)
+        # --retry-errors clears the errors file later, once the input is known to be usable.
+        done = read_done(files, skip_errors=options.retry_errors)
+        found = scan(source, options.max_line_bytes, done.recorded.find)
     except BaseException as exc:
         source.close()
         if isinstance(exc, OSError):
             raise UsageError(f"cannot read {options.input}: {exc.strerror or exc}") from None
         raise
+    # The digests of the input and of the records have done their work: give their memory
+    # back before the job (and the SDK) starts.
+    found.ids = InputIds()
+    before = Before(done.lines, done.unreadable)
+    del done
+    give_back_freed_memory()
     if found.bad_lines and not options.lenient:
         source.close()
         raise InputDataError(
             found.message(), "fix those lines, or run with --lenient to record them as errors"
         )
-    return source, found
+    return source, found, before
 
 
 def _batch_id(files: OutputFiles, output: Path) -> str:
@@ -164,39 +186,18 @@ def _execute(
     settings: Settings,
     options: RunOptions,
     files: OutputFiles,
-    source: InputSource,
-    found: InputScan,
+    read: tuple[InputSource, InputScan, Before],
     paths: tuple[Path, Path],
     batch_id: str,
     budget: Budget | None,
 ) -> None:
+    source, found, before = read
     output, errors = paths
-    pending = found.pending
-    recorded_lines: set[int] = set()
-    unreadable = 0
-    failed_before = 0
+    recorded_lines = before.recorded_lines
     if options.retry_errors:
         files.clear_errors()
-    for which in (files.output, files.errors):
-        for key in files.keys(which):
-            if key is None:
-                unreadable += 1
-                continue
-            if isinstance(key, str):  # records.INPUT_LINE: never a result
-                raise UsageError(
-                    f"{which.path} holds batch input lines, not results: is it an input file? "
-                    "nothing was sent",
-                    "write to another -o file",
-                )
-            item_id, line = key
-            if item_id is not None:
-                if which is files.errors and item_id in pending:
-                    failed_before += 1
-                pending.discard(item_id)
-            elif line is not None:
-                recorded_lines.add(line)
-    if unreadable:
-        say.warning(f"{unreadable} unreadable line(s) in the output files ignored")
+    if before.unreadable:
+        say.warning(f"{before.unreadable} unreadable line(s) in the output files ignored")
 
     profile = settings.profile
     defaults = profile.batch_defaults
@@ -221,7 +222,7 @@ def _execute(
         force_stream=options.stream,
         fmt=options.files.fmt,
     )
-    stats = Stats(total=found.valid, done_before=found.valid - len(pending), budget=budget)
+    stats = Stats(total=found.valid, done_before=found.done_lines.count, budget=budget)
     timeouts = batch_timeouts(settings)
     api_key = settings.api_key.value if settings.api_key else None
     backend_profile = dataclasses.replace(profile, timeouts=timeouts)
@@ -230,7 +231,7 @@ def _execute(
     feed = LedgerFeed(settings.ledger_path)
     job: Job | None = None
     try:
-        if pending or found.bad_lines > len(recorded_lines):
+        if found.valid > found.done_lines.count or found.bad_lines > len(recorded_lines):
             feed.open()
             backend: Backend = make_backend(backend_profile, api_key)
             job = Job(
@@ -238,10 +239,7 @@ def _execute(
                 backend=backend,
                 options=job_options,
                 files=files,
-                lines=iter_lines(
-                    source, found, options.max_line_bytes, skip=lambda i: i not in pending
-                ),
-                pending=pending,
+                lines=iter_lines(source, found, options.max_line_bytes),
                 recorded_lines=recorded_lines,
                 planner=planner,
                 stats=stats,
@@ -256,7 +254,7 @@ def _execute(
         stats.ended = time.monotonic()
         progress.close(stats)
         feed.close()
-    _finish(job, options, stats, batch_id, output, errors, failed_before, found.bad_lines)
+    _finish(job, options, stats, batch_id, output, errors, found.failed_before, found.bad_lines)
 
 
 def _run_loop(job: Job) -> None:

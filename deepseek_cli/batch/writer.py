@@ -229,14 +229,23 @@ class OutputFiles:
         )
 
     # -- resume
-    def keys(self, which: OutFile) -> Iterator[tuple[str | None, int | None] | str | None]:
-        """The key of every record in ``which`` (``None`` for an unreadable line,
-        ``records.INPUT_LINE`` for a batch input line)."""
+    def keys(
+        self, which: OutFile
+    ) -> Iterator[tuple[int, bytes, tuple[str | None, int | None] | str | None]]:
+        """``(offset, line, key)`` of every record in ``which``: the key is ``None`` for an
+        unreadable line (then the line is empty), ``records.INPUT_LINE`` for a batch input
+        line."""
         fd = os.dup(which.fd)
         with os.fdopen(fd, "rb", buffering=1 << 20) as fh:
             fh.seek(0)
+            offset = 0
             for _, raw in read_lines(fh, MAX_RECORD_BYTES):
-                yield None if raw is None else record_key(raw)
+                if raw is None:
+                    yield offset, b"", None
+                    offset = fh.tell()
+                    continue
+                yield offset, raw, record_key(raw)
+                offset += len(raw)
 
     def clear_errors(self) -> None:
         """``--retry-errors``: every errored id is pending again, so their records go.

@@ -144,6 +144,10 @@ def _finite_float(text: str) -> float:
     return number
 
 
+# One decoder for every line: ``json.loads`` with options builds a new one per call.
+_DECODER = json.JSONDecoder(parse_constant=_not_a_number, parse_float=_finite_float)
+
+
 def parse_line(lineno: int, raw: bytes | None, limit: int) -> RequestLine | BadLine | None:
     """A valid line, a bad line, or ``None`` for a blank line (``raw`` ``None``: too long)."""
     if raw is None:
@@ -158,7 +162,7 @@ def parse_line(lineno: int, raw: bytes | None, limit: int) -> RequestLine | BadL
     if not text or text.isspace():
         return None
     try:
-        obj = json.loads(text, parse_constant=_not_a_number, parse_float=_finite_float)
+        obj = _DECODER.decode(text)
     except _NotFinite as exc:
         return BadLine(lineno, "invalid_json", f"invalid JSON ({exc})")
     except ValueError as exc:

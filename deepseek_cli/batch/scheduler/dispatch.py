@@ -64,7 +64,6 @@ class Dispatcher:
         self,
         *,
         lines: Iterator[RequestLine | BadLine],
-        pending: set[str],
         recorded_lines: set[int],
         planner: Planner,
         results: Results,
@@ -79,7 +78,6 @@ class Dispatcher:
         budget: Budget | None = None,
     ) -> None:
         self.lines = lines
-        self.pending = pending
         self.recorded_lines = recorded_lines
         self.planner = planner
         self.results = results
@@ -178,9 +176,6 @@ class Dispatcher:
                     self.recorded_lines.add(parsed.line)
                     self.results.bad_line(parsed)
                 continue
-            if parsed.id not in self.pending:
-                continue  # done by an earlier run
-            self.pending.discard(parsed.id)
             try:
                 planned = self.planner.plan(parsed)
             except UsageError as exc:

@@ -66,7 +66,6 @@ class Job:
         options: JobOptions,
         files: OutputFiles,
         lines: Iterator[RequestLine | BadLine],
-        pending: set[str],
         recorded_lines: set[int],
         planner: Planner,
         stats: Stats,
@@ -114,7 +113,6 @@ class Job:
         )
         self.dispatcher = Dispatcher(
             lines=lines,
-            pending=pending,
             recorded_lines=recorded_lines,
             planner=planner,
             results=results,
