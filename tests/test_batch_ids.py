@@ -156,3 +156,28 @@ def test_an_input_id_costs_under_ten_bytes():
         tracemalloc.stop()
     print("bytes per id", size / len(ids))
     assert size / len(ids) < 10
+
+
+AWKWARD = ["plain", "é-ünïcode", 'with "quotes"', "back\\slash", "tab\there", "", "x" * 5000]
+
+
+def test_a_resume_with_awkward_ids_sends_exactly_the_ones_without_a_record(cli):
+    ids = [i or "space " for i in AWKWARD]
+    lines = [json.dumps({"id": i, "prompt": f"p{n}"}) for n, i in enumerate(ids)]
+    (cli.home / "in.jsonl").write_text("".join(line + "\n" for line in lines[::2]))
+    first = cli.run("batch", "run", "in.jsonl", "-o", "out.jsonl")
+    assert first.code == 0, first.stderr
+    # A record for an id the input no longer has, in the openai format, keyed by custom_id.
+    with (cli.home / "out.jsonl").open("a") as out:
+        out.write(
+            json.dumps({"id": "batch_req_x", "custom_id": ids[1] + "-gone", "response": {},
+                        "error": None}) + "\n"
+        )  # fmt: skip
+    (cli.home / "in.jsonl").write_text("".join(line + "\n" for line in lines))
+    cli.server.requests.clear()
+    again = cli.run("batch", "run", "in.jsonl", "-o", "out.jsonl", "--json")
+    assert again.code == 0, again.stderr
+    sent = sorted(r.json["messages"][-1]["content"] for r in cli.server.requests)
+    assert sent == ["p1", "p3", "p5"]
+    summary = json.loads(again.stdout.strip().splitlines()[-1])
+    assert (summary["done_before"], summary["total"]) == (4, 7)
