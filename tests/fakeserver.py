@@ -25,7 +25,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -133,6 +133,40 @@ def sse_fixture(name: str, delay: float = 0.0, **kw: Any) -> Reply:
     return sse_reply(blocks, delay, **kw)
 
 
+# A tool call to stream: (id, name, the pieces its arguments arrive in).
+StreamedCall = tuple[str, str, Sequence[str]]
+
+
+def tool_call_deltas(calls: Sequence[StreamedCall]) -> list[dict[str, Any]]:
+    """The deltas of several calls at once: each call's first piece carries its id and name,
+    and the argument pieces of all calls are interleaved, piece by piece."""
+    deltas: list[dict[str, Any]] = [
+        {"index": i, "id": cid, "type": "function", "function": {"name": name, "arguments": ""}}
+        for i, (cid, name, _) in enumerate(calls)
+    ]
+    for j in range(max((len(pieces) for _, _, pieces in calls), default=0)):
+        for i, (_, _, pieces) in enumerate(calls):
+            if j < len(pieces):
+                deltas.append({"index": i, "function": {"arguments": pieces[j]}})
+    return deltas
+
+
+def reasoning_not_passed_back(body: Any) -> bool:
+    """DeepSeek's thinking-mode rule (2026): an assistant turn that called tools must come
+    back with its ``reasoning_content``, as must every assistant turn after it until the next
+    user message; without it the request is refused with a 400."""
+    must = False
+    for message in body.get("messages") or () if isinstance(body, dict) else ():
+        role = message.get("role")
+        if role == "user":
+            must = False
+        elif role == "assistant":
+            must = must or bool(message.get("tool_calls"))
+            if must and not isinstance(message.get("reasoning_content"), str):
+                return True
+    return False
+
+
 def _chunk(obj: dict[str, Any]) -> str:
     return f"data: {json.dumps(obj)}\n\n"
 
@@ -150,9 +184,11 @@ def openai_stream(
     delay: float = 0.0,
     request_id: str | None = None,
     headers: dict[str, str] | None = None,
+    tool_calls: Sequence[StreamedCall] = (),
     **kw: Any,
 ) -> Reply:
-    """An OpenAI-style chat stream: role chunk, reasoning deltas, content deltas, finish."""
+    """An OpenAI-style chat stream: role chunk, reasoning deltas, content deltas, the tool
+    calls (their pieces interleaved across calls, as several calls at once arrive), finish."""
     rid = request_id or str(uuid.uuid4())
     base = {
         "id": f"chatcmpl-{rid}",
@@ -216,6 +252,17 @@ def openai_stream(
                 }
             )
         )
+    for delta in tool_call_deltas(tool_calls):
+        events.append(
+            _chunk(
+                {
+                    **base,
+                    "choices": [
+                        {"index": 0, "delta": {"tool_calls": [delta]}, "finish_reason": None}
+                    ],
+                }
+            )
+        )
     if finish is not None:
         final: dict[str, Any] = {
             **base,
@@ -239,11 +286,17 @@ def openai_completion(
     finish: str = "stop",
     model: str = "deepseek-v4-pro",
     request_id: str | None = None,
+    tool_calls: Sequence[StreamedCall] = (),
 ) -> Reply:
     rid = request_id or str(uuid.uuid4())
     message: dict[str, Any] = {"role": "assistant", "content": answer}
     if thinking is not None:
         message["reasoning_content"] = thinking
+    if tool_calls:
+        message["tool_calls"] = [
+            {"id": i, "type": "function", "function": {"name": n, "arguments": "".join(a)}}
+            for i, n, a in tool_calls
+        ]
     return json_reply(
         {
             "id": f"chatcmpl-{rid}",
@@ -267,27 +320,27 @@ def native_stream(
     delay: float = 0.0,
     error: dict[str, Any] | None = None,
     error_status: int = 500,
+    tool_calls: Sequence[StreamedCall] = (),
     **kw: Any,
 ) -> Reply:
-    """A DashScope native SSE stream (incremental output), usage cumulative in every event."""
+    """A DashScope native SSE stream (incremental output), usage cumulative in every event;
+    tool calls come in pieces inside ``message.tool_calls``, as in compatible mode."""
     rid = request_id or str(uuid.uuid4())
     events: list[str] = []
     out = reasoning = 0
 
-    def event(n: int, content: str, reasoning_text: str, fin: str) -> str:
+    def event(
+        n: int, content: str, reasoning_text: str, fin: str, calls: list[Any] | None = None
+    ) -> str:
+        message: dict[str, Any] = {
+            "content": content,
+            "reasoning_content": reasoning_text,
+            "role": "assistant",
+        }
+        if calls:
+            message["tool_calls"] = calls
         data = {
-            "output": {
-                "choices": [
-                    {
-                        "message": {
-                            "content": content,
-                            "reasoning_content": reasoning_text,
-                            "role": "assistant",
-                        },
-                        "finish_reason": fin,
-                    }
-                ]
-            },
+            "output": {"choices": [{"message": message, "finish_reason": fin}]},
             "usage": {
                 "total_tokens": input_tokens + out,
                 "input_tokens": input_tokens,
@@ -308,6 +361,10 @@ def native_stream(
         n += 1
         out += 1
         events.append(event(n, text, "", "null"))
+    for delta in tool_call_deltas(tool_calls):
+        n += 1
+        out += 1
+        events.append(event(n, "", "", "null", [delta]))
     if error is not None:
         n += 1
         events.append(

@@ -23,9 +23,19 @@ from urllib.parse import urlsplit
 
 from deepseek_cli.backends.backoff import parse_retry_after
 from deepseek_cli.backends.error_map import cut_off, map_error, tls_failure, wrong_path_hint
+from deepseek_cli.backends.tool_calls import ToolCallPieces
 from deepseek_cli.config.profiles import Profile
 from deepseek_cli.errors import ApiError, NetworkError, ServerError, TruncatedError
-from deepseek_cli.events import AnswerDelta, ChatRequest, Event, Finished, ThinkingDelta, Usage
+from deepseek_cli.events import (
+    AnswerDelta,
+    ChatRequest,
+    Event,
+    Finished,
+    ThinkingDelta,
+    ToolCalls,
+    Usage,
+    wire_messages,
+)
 
 # Where the SDK sends a chat request, below the base address.
 _GENERATION_PATH = "/services/aigc/text-generation/generation"
@@ -81,13 +91,17 @@ class DashScopeNativeBackend:
             kwargs["headers"] = dict(request.headers)  # a transport kwarg: sent as headers
         if request.stream:
             kwargs.setdefault("incremental_output", True)
+        if request.tools:  # the same function-tool shape as the OpenAI API, in parameters
+            kwargs["tools"] = list(request.tools)
+            if request.tool_choice is not None:
+                kwargs["tool_choice"] = request.tool_choice
         host = urlsplit(self._profile.base_url).netloc
         started = False  # an item arrived: a broken connection now cuts an answer
         request_id: str | None = None
         try:
             response = await self._generation.call(
                 model=request.model,
-                messages=[m.to_wire() for m in request.messages],
+                messages=wire_messages(request.messages),
                 api_key=self._api_key,
                 base_address=self._profile.base_url,
                 stream=request.stream,
@@ -97,6 +111,8 @@ class DashScopeNativeBackend:
             items: Any = response if request.stream else _once(response)
             finish: str | None = None
             usage: Usage | None = None
+            # Incremental output streams a call's arguments in pieces, as the OpenAI API does.
+            pieces = ToolCallPieces()
             async with contextlib.aclosing(items):
                 async for item in items:
                     started = True
@@ -111,6 +127,7 @@ class DashScopeNativeBackend:
                             yield ThinkingDelta(thinking)
                         if message.get("content"):
                             yield AnswerDelta(message["content"])
+                        pieces.feed(message.get("tool_calls"))
                         reason = choice.get("finish_reason")
                         if reason and reason != "null":
                             finish = reason
@@ -132,6 +149,8 @@ class DashScopeNativeBackend:
             raise
         if finish is None:
             raise TruncatedError("the stream ended without a finish reason", request_id=request_id)
+        if calls := pieces.calls():
+            yield ToolCalls(calls)
         if usage is not None:
             yield usage
         yield Finished(finish, request_id)

@@ -29,9 +29,20 @@ from deepseek_cli.backends.error_map import (
 )
 from deepseek_cli.backends.inline_think import InlineThinkSplitter, split_whole
 from deepseek_cli.backends.sdk_errors import keyless_hint, map_sdk_error
+from deepseek_cli.backends.tool_calls import ToolCallPieces, whole_calls
 from deepseek_cli.config.profiles import Profile, api_root
 from deepseek_cli.errors import ApiError, AuthError, TruncatedError
-from deepseek_cli.events import AnswerDelta, ChatRequest, Event, Finished, ThinkingDelta, Usage
+from deepseek_cli.events import (
+    AnswerDelta,
+    ChatRequest,
+    Event,
+    Finished,
+    ThinkingDelta,
+    ToolCall,
+    ToolCalls,
+    Usage,
+    wire_messages,
+)
 
 # JSON values that cannot be an object: a usage that is one of these is no usage.
 _JSON_VALUES = (str, int, float, list)
@@ -93,6 +104,7 @@ class Choice:
     answer: str | None
     thinking: str | None
     finish_reason: str | None
+    tool_calls: tuple[ToolCall, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +130,7 @@ def read_completion(body: Any) -> Completion:
                 _text(_field(message, "content")),
                 reasoning_text(message),
                 _text(_field(item, "finish_reason")),
+                whole_calls(message),
             )
         )
     raw_usage = _field(body, "usage")
@@ -128,6 +141,16 @@ def read_completion(body: Any) -> Completion:
         _text(_field(body, "id")),
         _text(_field(body, "model")) or None,
     )
+
+
+def tool_options(request: ChatRequest) -> dict[str, Any]:
+    """The SDK's ``tools``/``tool_choice`` arguments, only when there are tools."""
+    if not request.tools:
+        return {}
+    options: dict[str, Any] = {"tools": list(request.tools)}
+    if request.tool_choice is not None:
+        options["tool_choice"] = request.tool_choice
+    return options
 
 
 def beta_url(base_url: str) -> str:
@@ -210,16 +233,18 @@ class OpenAICompatBackend:
         body = {"stream_options": {"include_usage": True}, **params}
         stream = await client.chat.completions.create(
             model=request.model,
-            messages=[m.to_wire() for m in request.messages],
+            messages=wire_messages(request.messages),
             stream=True,
             extra_body=body,
             extra_headers=request.headers or None,
+            **tool_options(request),
         )
         request_id = stream.response.headers.get("x-request-id")
         finish: str | None = None
         usage: Usage | None = None
         inline = InlineThinkSplitter() if self._inline_thinking else None
         served: str | None = None
+        pieces = ToolCallPieces()
         try:
             async for chunk in stream:
                 extra = chunk.model_extra or {}
@@ -249,6 +274,8 @@ class OpenAICompatBackend:
                             else:
                                 for piece in inline.feed(delta.content):
                                     yield piece
+                        if delta.tool_calls:
+                            pieces.feed(delta.tool_calls)
                     if choice.finish_reason:
                         finish = choice.finish_reason
         except self._openai.APITimeoutError:
@@ -261,6 +288,8 @@ class OpenAICompatBackend:
             await stream.close()
         for rest in inline.flush() if inline is not None else ():
             yield rest
+        if calls := pieces.calls():
+            yield ToolCalls(calls)
         for event in self._ending(finish, usage, request_id, served):
             yield event
 
@@ -292,16 +321,18 @@ class OpenAICompatBackend:
     ) -> AsyncGenerator[Event, None]:
         raw = await client.chat.completions.with_raw_response.create(
             model=request.model,
-            messages=[m.to_wire() for m in request.messages],
+            messages=wire_messages(request.messages),
             stream=False,
             extra_body=params,
             extra_headers=request.headers or None,
+            **tool_options(request),
         )
         completion = read_completion(raw.parse())
         request_id = raw.headers.get("x-request-id") or (completion.id or "").removeprefix(
             "chatcmpl-"
         )
         finish = None
+        calls: tuple[ToolCall, ...] = ()
         for choice in completion.choices:
             thinking, answer = choice.thinking, choice.answer
             if answer and not thinking and self._inline_thinking:
@@ -311,6 +342,9 @@ class OpenAICompatBackend:
             if answer:
                 yield AnswerDelta(answer)
             finish = choice.finish_reason or finish
+            calls = calls or choice.tool_calls
+        if calls:
+            yield ToolCalls(calls)
         for event in self._ending(finish, completion.usage, request_id or None, completion.model):
             yield event
 
