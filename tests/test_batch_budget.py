@@ -164,11 +164,12 @@ def test_a_retry_reserves_again_and_an_unreadable_answer_counts_at_its_reservati
 
 def test_an_error_status_costs_nothing_and_its_retry_reserves_again(priced):
     make_input(priced.home / "in.jsonl", 3)
-    priced.server.handler = Script({"q0": [deepseek_error(500, "Internal error")]})
+    # Answers take 0.3 s, so q0's retry (backoff 0.01 s) is due when q1's answer comes and
+    # goes before q2: on a busy machine q1 could otherwise finish first and q2 take its place.
+    priced.server.handler = Script({"q0": [deepseek_error(500, "Internal error")]}, delay=0.3)
     result = run(priced, "--max-cost", "0.06", "-j", "1", "--backoff", "0.01")
-    # A 500 is not billed: 0 spent. The retry and q1 (in either order, as the backoff falls)
-    # reserve 0.031 each and spend 0.025 each: 0.031, then 0.025 + 0.031 = 0.056 fit in 0.06;
-    # q2: 0.05 + 0.031 = 0.081 does not.
+    # A 500 is not billed: 0 spent. q1 and then the retry reserve 0.031 each and spend 0.025
+    # each: 0.031, then 0.025 + 0.031 = 0.056 fit in 0.06; q2: 0.05 + 0.031 = 0.081 does not.
     assert result.code == 75, result.stderr
     assert sorted(requested(priced.server)) == ["q0", "q0", "q1"]
     records = read_records(files(priced)[0])
