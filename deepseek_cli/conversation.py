@@ -1,9 +1,9 @@
 """Conversation state: accumulating a reply and deciding what history is sent back.
 
 Generators only yield; :class:`Reply` folds events into the final result. History keeps each
-answer and, for display, its thinking, but thinking is not sent back to the provider:
-DeepSeek answered 400 to it in 2025 and ignores it now. The one exception is an assistant turn
-that carried tool calls, which current DeepSeek requires (not produced by this tool yet).
+answer and its thinking; ``events.wire_messages`` decides what goes back to the provider:
+thinking never on plain turns (DeepSeek answered 400 to it in 2025 and ignores it now), but
+always on the turns of an exchange that called tools, which current DeepSeek requires.
 """
 
 from __future__ import annotations
@@ -11,7 +11,16 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from deepseek_cli.events import AnswerDelta, Event, Finished, Message, ThinkingDelta, Usage
+from deepseek_cli.events import (
+    AnswerDelta,
+    Event,
+    Finished,
+    Message,
+    ThinkingDelta,
+    ToolCall,
+    ToolCalls,
+    Usage,
+)
 
 
 @dataclass
@@ -30,6 +39,7 @@ class Reply:
     # The usage is our estimate from the text that arrived: the server reported none (a cut
     # stream, an interrupted answer), and zero tokens would be a lie.
     usage_estimated: bool = False
+    tool_calls: tuple[ToolCall, ...] = ()
 
     def add(self, event: Event) -> None:
         match event:
@@ -39,6 +49,8 @@ class Reply:
             case AnswerDelta(text):
                 self._token()
                 self.answer_parts.append(text)
+            case ToolCalls(calls):
+                self.tool_calls = calls
             case Usage():
                 self.usage = event
             case Finished(reason, request_id, model):
@@ -74,11 +86,6 @@ class Reply:
         return int((self.first_token_at - self.started) * 1000)
 
 
-def wire_history(history: tuple[Message, ...]) -> tuple[Message, ...]:
-    """Messages as they should be sent: earlier thinking stripped."""
-    return tuple(Message(m.role, m.content, prefix=m.prefix) for m in history)
-
-
 def build_messages(
     prompt: str,
     *,
@@ -89,7 +96,8 @@ def build_messages(
     messages: list[Message] = []
     if system:
         messages.append(Message("system", system))
-    messages.extend(wire_history(history))
+    # Whole, thinking and tool turns included: the wire rules pick what is sent.
+    messages.extend(history)
     messages.append(Message("user", prompt))
     if prefix is not None:
         messages.append(Message("assistant", prefix, prefix=True))

@@ -15,19 +15,24 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from deepseek_cli.chat import prompt_input, sessions
 from deepseek_cli.chat.sessions import Session, Turn, TurnStatus
+from deepseek_cli.chat.tool_loop import ToolRun, run_with_tools
 from deepseek_cli.chat.turn import cut_by_max_tokens, plan_and_warn, reply_cost, run_turn
 from deepseek_cli.config import settings as settings_module
 from deepseek_cli.config.settings import RequestFlags, Settings
-from deepseek_cli.conversation import Reply, build_messages
+from deepseek_cli.conversation import build_messages
 from deepseek_cli.errors import CliError, ExitCode, error_line, io_error
 from deepseek_cli.render import stderr as say
 from deepseek_cli.render.renderer import Renderer
 from deepseek_cli.render.terminal import stderr_columns
 from deepseek_cli.render.usage_line import usage_line
+
+if TYPE_CHECKING:
+    # Only the type: the session (and the MCP SDK under it) is imported when tools are used.
+    from deepseek_cli.tools.session import ToolSession
 
 
 class LineSource(Protocol):
@@ -76,6 +81,11 @@ class Repl:
     lock: sessions.SessionLock | None = None  # this process's claim on the session
     last_failure: ExitCode | None = None
     failed_prompt: str | None = None
+    # The tools in use (--tool, the profile's, /tool); ``start_tools`` opens an empty set
+    # for the first /tool when the chat began without any.
+    tools: ToolSession | None = None
+    start_tools: Callable[[Settings], ToolSession] | None = None
+    max_steps: int = 10
     _settings: Settings | None = None
 
     # -- settings
@@ -158,31 +168,50 @@ class Repl:
         except CliError as exc:
             self._failed(exc, prompt)
             return
-        reply = Reply()
+        tools = self.tools if self.tools is not None and self.tools.tools else None
+        run = ToolRun()
         status: TurnStatus = "ok"
+        closed = False
         try:
-            result = run_turn(
-                settings,
-                request,
-                plan,
-                self.output.renderer(settings),
-                command="chat",
-                prompt=prompt,
-                reply=reply,
-            )
-            cost = result.cost
+            if tools is None:
+                result = run_turn(
+                    settings,
+                    request,
+                    plan,
+                    self.output.renderer(settings),
+                    command="chat",
+                    prompt=prompt,
+                    reply=run.current,
+                )
+                run.outcomes.append(result)
+            else:
+                run_with_tools(
+                    settings,
+                    request,
+                    plan,
+                    lambda: self.output.renderer(settings),
+                    tools,
+                    command="chat",
+                    max_steps=self.max_steps,
+                    prompt=prompt,
+                    run=run,
+                )
+            closed = run.final.status == "output_closed"
+            reply, cost = run.total_reply(), run.total_cost()
         except KeyboardInterrupt:
             status = "interrupted"
+            reply = run.current
             cost = reply_cost(settings, reply)
         except CliError as exc:
             self._failed(exc, prompt)
             return
         self.failed_prompt = None
-        if status == "ok" and (no_answer := cut_by_max_tokens(plan, reply)) is not None:
+        if status == "ok" and (no_answer := cut_by_max_tokens(plan, run.final.reply)) is not None:
             self._failed(no_answer, prompt)  # nothing to keep; /retry resends
             return
-        if status == "interrupted" and not reply.answer:
-            say.notice("interrupted before the answer began; nothing kept (/retry resends)")
+        if not reply.answer and (status == "interrupted" or run.stopped):
+            what = "interrupted" if status == "interrupted" else "no answer within --max-steps"
+            say.notice(f"{what} before the answer began; nothing kept (/retry resends)")
             self.failed_prompt = prompt
             return
         self.session.turns.append(
@@ -196,10 +225,11 @@ class Repl:
                 usage=reply.usage.to_json() if reply.usage else None,
                 cost=cost.to_json() if cost else None,
                 request_id=reply.request_id,
+                steps=[sessions.message_json(m) for m in run.added],
             )
         )
         self.save()
-        if status == "ok" and result.status == "output_closed":
+        if closed:
             raise ExitRepl  # nobody reads the answers any more: send nothing else
         if self.interactive:
             say.dim(usage_line(reply, cost, stderr_columns()))

@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from deepseek_cli.config import paths
 from deepseek_cli.errors import LockedError, UsageError, local_io
-from deepseek_cli.events import Message
+from deepseek_cli.events import Message, ToolCall
 from deepseek_cli.safefile import (
     MiB,
     TooLarge,
@@ -66,6 +66,9 @@ class Turn:
     cost: dict[str, Any] | None = None
     request_id: str | None = None
     ts: str = field(default_factory=utc_iso)
+    # With tools: the messages between the prompt and the answer (the assistant turns that
+    # called tools, with their thinking, and the tool results), to be sent back as they were.
+    steps: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -79,7 +82,11 @@ class Session:
         messages: list[Message] = []
         for turn in self.turns:
             messages.append(Message("user", turn.prompt))
-            messages.append(Message("assistant", turn.answer, reasoning=turn.thinking or None))
+            messages.extend(message_from_json(step) for step in turn.steps)
+            # After tool calls the final answer's thinking goes back too (as a string, even
+            # empty: DeepSeek wants the field); otherwise the wire rules drop it.
+            reasoning = turn.thinking if turn.steps else turn.thinking or None
+            messages.append(Message("assistant", turn.answer, reasoning=reasoning))
         return tuple(messages)
 
     def to_json(self) -> dict[str, Any]:
@@ -101,8 +108,55 @@ class Session:
                 isinstance(t.get(k), str) for k in ("prompt", "answer")
             ):
                 raise NotASession("a turn without prompt and answer")
+            steps = t.get("steps", [])
+            if not isinstance(steps, list) or not all(_is_step(step) for step in steps):
+                raise NotASession("a turn with malformed tool steps")
             turns.append(Turn(**{k: v for k, v in t.items() if k in Turn.__dataclass_fields__}))
         return cls(name=data["name"], created=str(data.get("created", "")), turns=turns)
+
+
+def message_json(message: Message) -> dict[str, Any]:
+    """A tool step as the session file keeps it."""
+    data: dict[str, Any] = {"role": message.role, "content": message.content}
+    if message.reasoning is not None:
+        data["reasoning"] = message.reasoning
+    if message.tool_calls:
+        data["tool_calls"] = [
+            {"id": c.id, "name": c.name, "arguments": c.arguments} for c in message.tool_calls
+        ]
+    if message.tool_call_id is not None:
+        data["tool_call_id"] = message.tool_call_id
+    return data
+
+
+def message_from_json(data: Mapping[str, Any]) -> Message:
+    calls = tuple(
+        ToolCall(str(c["id"]), str(c["name"]), str(c["arguments"]))
+        for c in data.get("tool_calls", ())
+    )
+    role = "tool" if data["role"] == "tool" else "assistant"
+    reasoning = data.get("reasoning")
+    return Message(
+        role,
+        str(data["content"]),
+        reasoning=str(reasoning) if reasoning is not None else None,
+        tool_calls=calls,
+        tool_call_id=data.get("tool_call_id"),
+    )
+
+
+def _is_step(step: object) -> bool:
+    if not isinstance(step, dict) or step.get("role") not in ("assistant", "tool"):
+        return False
+    if not isinstance(step.get("content"), str):
+        return False
+    if not all(isinstance(step.get(k), str | None) for k in ("reasoning", "tool_call_id")):
+        return False
+    calls = step.get("tool_calls", [])
+    return isinstance(calls, list) and all(
+        isinstance(c, dict) and all(isinstance(c.get(k), str) for k in ("id", "name", "arguments"))
+        for c in calls
+    )
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from deepseek_cli.catalog.models import EFFORT_LEVELS
 from deepseek_cli.catalog.pricing import Cost, Spend
-from deepseek_cli.chat import prompt_input, sessions
+from deepseek_cli.chat import prompt_input, sessions, tool_commands
 from deepseek_cli.chat.repl import Command, ExitRepl, Repl
 from deepseek_cli.chat.sessions import Session
 from deepseek_cli.errors import CliError, error_line
@@ -315,6 +315,12 @@ def _sessions(repl: Repl, args: str) -> None:
             f"{mark} {info.name:<20} {when}  {info.model:<18} {info.turns:>3} turns  "
             f"{info.first_line[:40]}",
         )
+
+
+command("tools", "", "list the tools the model may call")(tool_commands.show_tools)
+command("tool", "NAME|-NAME", "let the model use an MCP server or SERVER.TOOL; -NAME removes")(
+    tool_commands.change_tools
+)
 
 
 @command("usage", "", "tokens and cost of this session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -10,10 +11,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from deepseek_cli.cli.boundary import guarded
-from deepseek_cli.cli.options import option, request_options
+from deepseek_cli.cli.options import option, option_group, request_options
+from deepseek_cli.cli.tool_options import ToolFlags
 
 if TYPE_CHECKING:
-    from deepseek_cli.chat.turn import Outcome
+    from deepseek_cli.catalog.pricing import Cost
+    from deepseek_cli.chat.tool_loop import ToolRun
+    from deepseek_cli.conversation import Reply
+    from deepseek_cli.render.renderer import Renderer
     from deepseek_cli.config.settings import RequestFlags, Settings
 
 EPILOG = """\b
@@ -23,11 +28,13 @@ Examples:
   deepseek ask -f notes.md "summarise" --hide-thinking -u
   deepseek ask --json -m deepseek-v4-flash "2+2?" | jq -r .answer
   deepseek ask -p deepseek --suffix "    return a" "def fib(a):"
+  deepseek ask --tool calc --yes "what is 2+3? use the tool"
 """
 
 
 @guarded
 @request_options()
+@option_group(ToolFlags, at="tools")
 def ask(
     prompt: Annotated[
         list[str] | None,
@@ -73,6 +80,7 @@ def ask(
     json_output: Annotated[
         bool, option("--json", "Print one JSON object with answer, usage and cost.")
     ] = False,
+    tools: ToolFlags,
 ) -> None:
     """Send one prompt and print the answer."""
     from deepseek_cli.chat import prompt_input
@@ -80,6 +88,7 @@ def ask(
     from deepseek_cli.config import settings
     from deepseek_cli.conversation import build_messages
     from deepseek_cli.render import stderr as say
+    from deepseek_cli.errors import NoAnswerError, UsageError
     from deepseek_cli.render.renderer import choose_renderer
     from deepseek_cli.render.stdout import emit_json
     from deepseek_cli.render.terminal import stderr_columns, stdout_is_terminal
@@ -104,26 +113,62 @@ def ask(
         stop=tuple(stop or ()),
         suffix=suffix,
     )
+    if suffix is not None and tools.names(resolved):
+        raise UsageError("--suffix (fill in the middle) cannot use tools; leave out --tool")
     plan = plan_and_warn(resolved, request)
-    renderer = choose_renderer(
-        show_thinking=show_thinking, quiet=json_output, label=resolved.profile.model
-    )
-    result = run_turn(resolved, request, plan, renderer, command="ask", prompt=text)
+    toolbox = tools.open(resolved)
+
+    def renderer() -> Renderer:
+        return choose_renderer(
+            show_thinking=show_thinking,
+            quiet=json_output,
+            label=resolved.profile.model,
+            tools=toolbox is not None,
+        )
+
+    if toolbox is None:
+        result = run_turn(resolved, request, plan, renderer(), command="ask", prompt=text)
+        reply, cost, run = result.reply, result.cost, None
+    else:
+        from deepseek_cli.chat.tool_loop import run_with_tools
+
+        with contextlib.closing(toolbox):
+            run = run_with_tools(
+                resolved,
+                request,
+                plan,
+                renderer,
+                toolbox,
+                command="ask",
+                max_steps=tools.max_steps,
+                prompt=text,
+            )
+        result, reply, cost = run.final, run.total_reply(), run.total_cost()
     if result.status == "output_closed":
         return
     no_answer = cut_by_max_tokens(plan, result.reply)
+    if run is not None and run.stopped and not result.reply.answer.strip():
+        no_answer = NoAnswerError(
+            f"no answer within --max-steps {tools.max_steps} model calls",
+            "raise --max-steps, or ask for fewer tool calls",
+        )
     if json_output:
-        emit_json(answer_json(resolved, result))
+        emit_json(answer_json(resolved, reply, cost, run))
     elif usage or stdout_is_terminal():
-        say.dim(usage_line(result.reply, result.cost, stderr_columns()))
+        say.dim(usage_line(reply, cost, stderr_columns()))
     if no_answer is not None:
         raise no_answer
 
 
-def answer_json(settings: Settings, outcome: Outcome) -> dict[str, Any]:
-    """The object ``ask --json`` prints: the answer with its usage, cost and timings."""
-    reply = outcome.reply
-    return {
+def answer_json(
+    settings: Settings,
+    reply: Reply,
+    cost: Cost | None,
+    run: ToolRun | None = None,
+) -> dict[str, Any]:
+    """The object ``ask --json`` prints: the answer with its usage, cost and timings (of all
+    the model calls, with tools; then also the tool calls and the number of model calls)."""
+    data = {
         "profile": settings.profile.name,
         "provider": settings.profile.provider,
         "model": settings.profile.model,
@@ -132,8 +177,12 @@ def answer_json(settings: Settings, outcome: Outcome) -> dict[str, Any]:
         "reasoning": reply.thinking or None,
         "finish_reason": reply.finish_reason,
         "usage": (reply.usage.to_json() if reply.usage else None),
-        "cost": outcome.cost.to_json() if outcome.cost else None,
+        "cost": cost.to_json() if cost else None,
         "request_id": reply.request_id,
         "latency_ms": reply.latency_ms,
         "ttft_ms": reply.ttft_ms,
     }
+    if run is not None:
+        data["tool_calls"] = [record.to_json() for record in run.records]
+        data["steps"] = run.steps
+    return data

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from deepseek_cli.cli.boundary import guarded
-from deepseek_cli.cli.options import complete_profiles, option, request_options
+from deepseek_cli.cli.options import complete_profiles, option, option_group, request_options
+from deepseek_cli.cli.tool_options import ToolFlags
 
 if TYPE_CHECKING:
     from deepseek_cli.chat.repl import LineSource, Output
@@ -24,6 +25,7 @@ Examples:
   deepseek chat --session refactor      # start or resume the session "refactor"
   deepseek chat -c                      # resume the most recent session
   printf 'hi\\n/usage\\n' | deepseek chat  # one turn per line, answers printed plainly
+  deepseek chat --tool calc             # the model may call the MCP server calc's tools
 Inside: /help lists the slash commands.
 """
 
@@ -36,6 +38,7 @@ def complete_sessions(incomplete: str) -> list[str]:
 
 @guarded
 @request_options()
+@option_group(ToolFlags, at="tools")
 def chat(
     *,
     flags: RequestFlags,
@@ -51,6 +54,7 @@ def chat(
     show_thinking: Annotated[
         bool | None, option("--show-thinking/--hide-thinking", "Show or hide the thinking panel.")
     ] = None,
+    tools: ToolFlags,
 ) -> None:
     """Chat interactively: sessions, history, slash commands."""
     from deepseek_cli.chat.repl import Repl
@@ -60,7 +64,7 @@ def chat(
 
     if session is not None and resume_last:
         raise UsageError("--session and --continue cannot be combined")
-    settings.load(flags, os.environ)  # fail fast (exit 78) on config and key problems
+    resolved = settings.load(flags, os.environ)  # fail fast (exit 78) on config and key problems
     state, lock = _session(session, resume_last=resume_last)
     interactive = sys.stdin.isatty() and sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
     if interactive:
@@ -69,7 +73,9 @@ def chat(
             state, show_thinking is not False, provider=lambda: repl.settings.profile.provider
         )
     else:
-        source, output = _piped(show_thinking=bool(show_thinking))
+        source, output = _piped(
+            show_thinking=bool(show_thinking), tools=lambda: repl.tools is not None
+        )
     repl = Repl(
         os.environ,
         flags,
@@ -79,8 +85,15 @@ def chat(
         interactive=interactive,
         commands=COMMANDS,
         lock=lock,
+        tools=tools.open(resolved),  # the servers start now: one that cannot is exit 78
+        start_tools=tools.start,
+        max_steps=tools.max_steps,
     )
-    code = repl.run()
+    try:
+        code = repl.run()
+    finally:
+        if repl.tools is not None:
+            repl.tools.close()
     if code:
         raise typer.Exit(code)
 
@@ -137,11 +150,13 @@ def _terminal(
     return source, output
 
 
-def _piped(*, show_thinking: bool) -> tuple[LineSource, Output]:
-    """Lines from stdin, answers printed plainly."""
+def _piped(*, show_thinking: bool, tools: Callable[[], bool]) -> tuple[LineSource, Output]:
+    """Lines from stdin, answers printed plainly (with tools, only the final answers)."""
     from deepseek_cli.chat.line_editor import PipedLines
     from deepseek_cli.chat.repl import Output
     from deepseek_cli.render.plain import PlainRenderer
 
-    output = Output(renderer=lambda s: PlainRenderer(show_thinking=show_thinking))
+    output = Output(
+        renderer=lambda s: PlainRenderer(show_thinking=show_thinking, hold_answer=tools())
+    )
     return PipedLines(sys.stdin.buffer), output

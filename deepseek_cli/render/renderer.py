@@ -26,9 +26,10 @@ class Renderer(Protocol):
 
 
 def choose_renderer(
-    *, show_thinking: bool | None, quiet: bool = False, label: str = ""
+    *, show_thinking: bool | None, quiet: bool = False, label: str = "", tools: bool = False
 ) -> Renderer:
-    """Live on a terminal, plain otherwise; ``quiet`` (``--json``) shows nothing while streaming."""
+    """Live on a terminal, plain otherwise; ``quiet`` (``--json``) shows nothing while streaming.
+    ``tools``: a pipe gets only the final answer, not the text of turns that called tools."""
     if quiet:
         from deepseek_cli.render.plain import SilentRenderer
 
@@ -44,4 +45,4 @@ def choose_renderer(
     from deepseek_cli.render.plain import PlainRenderer
 
     thinking = show_thinking if show_thinking is not None else stderr_is_terminal()
-    return PlainRenderer(show_thinking=thinking)
+    return PlainRenderer(show_thinking=thinking, hold_answer=tools)
