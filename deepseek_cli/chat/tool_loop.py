@@ -26,7 +26,7 @@ from deepseek_cli.render import stderr as say
 from deepseek_cli.render.renderer import Renderer
 
 if TYPE_CHECKING:
-    from deepseek_cli.tools.calls import CallRecord
+    from deepseek_cli.tools.execute import CallRecord
     from deepseek_cli.tools.session import ToolSession
 
 

@@ -16,7 +16,7 @@ from deepseek_cli.config.mcp import McpServer
 from deepseek_cli.events import Message, ToolCall
 from deepseek_cli.render import stderr as say
 from deepseek_cli.tools.approval import Approval, terminal_asker
-from deepseek_cli.tools.calls import CallRecord, run_calls
+from deepseek_cli.tools.execute import CallRecord, run_calls
 from deepseek_cli.tools.toolbox import Tool, Toolbox
 
 
