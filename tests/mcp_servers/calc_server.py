@@ -63,6 +63,16 @@ def die() -> str:
 
 
 @server.tool()
+def die_once(marker: str) -> str:
+    """Exit at once the first time (creating the file ``marker``); answer from then on."""
+    if not os.path.exists(marker):
+        with open(marker, "w"):
+            pass
+        os._exit(3)
+    return "survived"
+
+
+@server.tool()
 def pid() -> int:
     """This server's process id."""
     return os.getpid()
