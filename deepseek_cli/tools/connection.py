@@ -26,7 +26,7 @@ from typing import Any
 import anyio
 from mcp.client.session import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
-from mcp_types import PaginatedRequestParams
+from mcp.types import PaginatedRequestParams
 
 from deepseek_cli.config.mcp import McpServer
 from deepseek_cli.errors import ConfigError
