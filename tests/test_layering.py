@@ -3,7 +3,7 @@
 Layers from the top; a module may import its own package and the layers below it, never a
 layer above, so packages never import each other. Third-party libraries that shape a layer
 stay in it: Typer in ``cli``, Rich in ``render``, prompt_toolkit in ``chat``, every SDK and all
-network code in ``backends`` (MCP, when it comes, in ``tools``). A new folder must be added
+network code in ``backends``, the MCP SDK in ``tools``. A new folder must be added
 to ``LAYERS`` on purpose: an unknown one fails the test.
 """
 
@@ -25,6 +25,7 @@ LAYERS = (
     "chat",
     "batch.remote",
     "batch",
+    "tools",
     "render",
     "backends",
     "ledger",
@@ -52,6 +53,7 @@ CONFINED = {
     "http.client": "backends",
     "socket": "backends",
     "mcp": "tools",
+    "mcp_types": "tools",
 }
 MAX_LINES = 400
 MAX_ROOT_MODULES = 8

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 # No case may import an SDK; the piped and TAB paths must not pay for Rich or tomlkit either.
-HEAVY = ("openai", "dashscope", "httpx", "httpx2", "aiohttp", "rich", "tomlkit")
+HEAVY = ("openai", "dashscope", "httpx", "httpx2", "aiohttp", "rich", "tomlkit", "mcp")
 CASES = {
     "help": (["--help"], {}),
     "models help": (["models", "--help"], {}),
@@ -59,6 +59,7 @@ HELP = [
     ["config", "set"],
     ["config", "doctor"],
     ["completion"],
+    ["tools"],
 ]
 
 

@@ -29,6 +29,7 @@ class RootGroup(LazyGroup):
         "models": "deepseek_cli.cli.models:app",
         "usage": "deepseek_cli.cli.usage:app",
         "config": "deepseek_cli.cli.config_cmd:app",
+        "tools": "deepseek_cli.cli.tools_cmd:tools",
         "completion": "deepseek_cli.cli.completion:completion",
     }
 

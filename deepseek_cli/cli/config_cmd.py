@@ -332,7 +332,8 @@ Examples:
 
 \b
 Checks: the config file, the profile, the key (found and allowed), the host
-(TCP connect), the key accepted (the provider's model list) and the model.
+(TCP connect), the key accepted (the provider's model list), the model, and
+each [mcp.NAME] server (started, its tools counted).
 Exit status: 0 when nothing failed, else that of the first failure
 (78 config or key, 69 host unreachable, 77 key rejected).
 """
@@ -349,6 +350,11 @@ def doctor(*, choice: ProfileChoice) -> None:
     checks = run_checks(
         os.environ, file, explicit=explicit, profile_name=choice.profile, model=choice.model
     )
+    if checks[0].status != "fail":
+        from deepseek_cli.config.files import load_config_file
+        from deepseek_cli.tools.doctor import mcp_checks
+
+        checks += mcp_checks(load_config_file(file, required=explicit).data)
     colour = use_color(sys.stdout)
     styles = {"ok": "\x1b[32m", "warn": "\x1b[33m", "fail": "\x1b[1;31m", "skip": "\x1b[2m"}
     width = max(len(c.name) for c in checks)

@@ -228,6 +228,15 @@ def coerce(setting: Setting, raw: str) -> Any:
         if not math.isfinite(number):
             raise UsageError(f"{what} must be a finite number, not '{raw}'")
         return number
+    if list in wanted:
+        # A JSON list, or the names separated by commas: `config set intl.tools calc,files`.
+        try:
+            items = json.loads(raw)
+        except ValueError:
+            items = [part.strip() for part in raw.split(",") if part.strip()]
+        if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
+            raise UsageError(f"{what} must be names separated by commas, e.g. 'calc,files.read'")
+        return items
     if dict in wanted:
         try:
             value = json.loads(raw)

@@ -51,6 +51,9 @@ PROFILE_KEYS: dict[str, tuple[type, ...]] = {
     "connect_timeout": _NUMBER,
     "first_token_timeout": _NUMBER,
     "idle_timeout": _NUMBER,
+    # MCP tools the profile uses (server names or SERVER.TOOL) and those run without asking.
+    "tools": (list,),
+    "approve_tools": (list,),
 }
 
 
@@ -59,6 +62,7 @@ TOP_LEVEL_KEYS: dict[str, tuple[type, ...]] = {
     "profiles": (dict,),
     "log_prompts": (bool,),
     "prices": (dict,),
+    "mcp": (dict,),
 }
 
 
@@ -179,6 +183,12 @@ def _check_values(table: Mapping[str, Any], where: str) -> None:
                 raise ConfigError(
                     f"{where}: 'reasoning_effort' must be one of {', '.join(EFFORT_LEVELS)}"
                 )
+        elif key in ("tools", "approve_tools") and not all(
+            isinstance(v, str) and v.strip() for v in value
+        ):
+            raise ConfigError(
+                f"{where}: '{key}' must be a list of names", 'e.g. tools = ["calc", "files.read"]'
+            )
         elif key == "extra_body" and not finite_json(value):
             raise ConfigError(f"{where}: 'extra_body' holds nan or inf, which JSON cannot send")
 
@@ -208,3 +218,7 @@ def validate_config(data: Mapping[str, Any], path: Path | str = "config") -> Non
         from deepseek_cli.config.prices import check_prices
 
         check_prices(data["prices"], str(path))
+    if "mcp" in data:
+        from deepseek_cli.config.mcp import check_mcp
+
+        check_mcp(data["mcp"], str(path))

@@ -106,6 +106,9 @@ class Profile:
     batch_defaults: dict[str, int] = field(default_factory=dict)
     currency: str = "USD"
     timeouts: Timeouts = field(default_factory=Timeouts)
+    # MCP tools: what ``--tool`` adds to by default, and the glob patterns run without asking.
+    tools: tuple[str, ...] = ()
+    approve_tools: tuple[str, ...] = ()
 
     @property
     def backend_name(self) -> str:
@@ -246,4 +249,6 @@ def resolve_profile(
         batch_defaults={k: raw[k] for k in BATCH_DEFAULT_KEYS if k in raw},
         currency=str(raw.get("currency", "USD")).upper(),
         timeouts=_timeouts(raw),
+        tools=tuple(raw.get("tools", ())),
+        approve_tools=tuple(raw.get("approve_tools", ())),
     )

@@ -21,6 +21,7 @@ from deepseek_cli.catalog.price_book import PriceBook
 from deepseek_cli.config import paths
 from deepseek_cli.config.files import ConfigFile, finite_json, load_config_file
 from deepseek_cli.config.keys import ApiKey, resolve_api_key
+from deepseek_cli.config.mcp import McpServer, mcp_servers
 from deepseek_cli.config.prices import price_overrides
 from deepseek_cli.config.profiles import Profile, resolve_profile
 from deepseek_cli.errors import UsageError
@@ -95,6 +96,11 @@ class Settings:
     @property
     def log_prompts(self) -> bool:
         return bool(self.config.data.get("log_prompts", False))
+
+    @property
+    def mcp_servers(self) -> dict[str, McpServer]:
+        """The config's ``[mcp.NAME]`` servers, by name."""
+        return mcp_servers(self.config.data)
 
     @property
     def ledger_path(self) -> Path:
