@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from deepseek_cli.config import paths
 from deepseek_cli.errors import LockedError, UsageError, local_io
-from deepseek_cli.events import Message, ToolCall
+from deepseek_cli.events import Message, Role, ToolCall
 from deepseek_cli.safefile import (
     MiB,
     TooLarge,
@@ -134,7 +134,7 @@ def message_from_json(data: Mapping[str, Any]) -> Message:
         ToolCall(str(c["id"]), str(c["name"]), str(c["arguments"]))
         for c in data.get("tool_calls", ())
     )
-    role = "tool" if data["role"] == "tool" else "assistant"
+    role: Role = "tool" if data["role"] == "tool" else "assistant"
     reasoning = data.get("reasoning")
     return Message(
         role,

@@ -17,9 +17,9 @@ from deepseek_cli.cli.tool_options import ToolFlags
 if TYPE_CHECKING:
     from deepseek_cli.catalog.pricing import Cost
     from deepseek_cli.chat.tool_loop import ToolRun
+    from deepseek_cli.config.settings import RequestFlags, Settings
     from deepseek_cli.conversation import Reply
     from deepseek_cli.render.renderer import Renderer
-    from deepseek_cli.config.settings import RequestFlags, Settings
 
 EPILOG = """\b
 Examples:
@@ -87,8 +87,8 @@ def ask(
     from deepseek_cli.chat.turn import cut_by_max_tokens, plan_and_warn, run_turn
     from deepseek_cli.config import settings
     from deepseek_cli.conversation import build_messages
-    from deepseek_cli.render import stderr as say
     from deepseek_cli.errors import NoAnswerError, UsageError
+    from deepseek_cli.render import stderr as say
     from deepseek_cli.render.renderer import choose_renderer
     from deepseek_cli.render.stdout import emit_json
     from deepseek_cli.render.terminal import stderr_columns, stdout_is_terminal
@@ -168,7 +168,7 @@ def answer_json(
 ) -> dict[str, Any]:
     """The object ``ask --json`` prints: the answer with its usage, cost and timings (of all
     the model calls, with tools; then also the tool calls and the number of model calls)."""
-    data = {
+    data: dict[str, Any] = {
         "profile": settings.profile.name,
         "provider": settings.profile.provider,
         "model": settings.profile.model,

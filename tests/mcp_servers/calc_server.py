@@ -17,7 +17,7 @@ server = MCPServer("calc")
 
 
 @server.tool()
-def add(a: float, b: float) -> float:
+def add(a: int, b: int) -> int:
     """Add two numbers.
 
     Returns a + b.
@@ -26,7 +26,7 @@ def add(a: float, b: float) -> float:
 
 
 @server.tool()
-def multiply(a: float, b: float) -> float:
+def multiply(a: int, b: int) -> int:
     """Multiply two numbers."""
     return a * b
 
