@@ -11,7 +11,16 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from deepseek_cli.events import AnswerDelta, Event, Finished, Message, ThinkingDelta, Usage
+from deepseek_cli.events import (
+    AnswerDelta,
+    Event,
+    Finished,
+    Message,
+    ThinkingDelta,
+    ToolCall,
+    ToolCalls,
+    Usage,
+)
 
 
 @dataclass
@@ -27,6 +36,8 @@ class Reply:
     first_token_at: float | None = None
     ended: float | None = None
     served_model: str | None = None
+    # The functions the model asked to call (an answer in its own right, text or none).
+    tool_calls: tuple[ToolCall, ...] = ()
     # The usage is our estimate from the text that arrived: the server reported none (a cut
     # stream, an interrupted answer), and zero tokens would be a lie.
     usage_estimated: bool = False
@@ -39,6 +50,8 @@ class Reply:
             case AnswerDelta(text):
                 self._token()
                 self.answer_parts.append(text)
+            case ToolCalls(calls):
+                self.tool_calls = calls
             case Usage():
                 self.usage = event
             case Finished(reason, request_id, model):
