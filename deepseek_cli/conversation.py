@@ -36,6 +36,8 @@ class Reply:
     first_token_at: float | None = None
     ended: float | None = None
     served_model: str | None = None
+    # The functions the model asked to call (an answer in its own right, text or none).
+    tool_calls: tuple[ToolCall, ...] = ()
     # The usage is our estimate from the text that arrived: the server reported none (a cut
     # stream, an interrupted answer), and zero tokens would be a lie.
     usage_estimated: bool = False

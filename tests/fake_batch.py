@@ -7,8 +7,9 @@ recorded fixtures. Each batch follows a scripted lifecycle that advances one ste
 ``GET /batches/{id}``, so tests never sleep:
 
 - ``complete``: validating -> in_progress -> finalizing -> completed, with an output file
-  (an ``echo:<prompt>`` answer per line, written in reverse order: results are matched by
-  ``custom_id``, never by position) and an error file for the ids in ``fail_ids``;
+  (an ``echo:<prompt>`` answer per line, or for a line with ``tools`` a call of its first
+  tool with arguments ``{"id": <custom_id>}``, written in reverse order: results are matched
+  by ``custom_id``, never by position) and an error file for the ids in ``fail_ids``;
 - ``expire``: validating -> in_progress -> expired, with output for the first half only;
 - ``fail``: validating -> failed, with ``validation_errors`` (``errors.data[]`` with lines);
 - cancel: ``POST /batches/{id}/cancel`` -> cancelling, next GET -> cancelled, with output for
@@ -267,6 +268,19 @@ class FakeBatchService:
                 )
                 continue
             answer = "echo:" + last_user_text(line["body"])
+            message: dict[str, Any] = {
+                "role": "assistant",
+                "content": answer,
+                "reasoning_content": "thought:" + cid,
+            }
+            finish = "stop"
+            if line["body"].get("tools"):
+                # A line with tools is answered by calling its first one, as a model would.
+                name = line["body"]["tools"][0]["function"]["name"]
+                arguments = json.dumps({"id": cid})
+                call = {"type": "function", "function": {"name": name, "arguments": arguments}}
+                message["content"], finish = None, "tool_calls"
+                message["tool_calls"] = [{"id": "call_" + cid, **call}]
             out.append(
                 {
                     "id": rid,
@@ -279,17 +293,7 @@ class FakeBatchService:
                             "usage": USAGE,
                             "model": line["body"]["model"],
                             "id": f"chatcmpl-{rid}",
-                            "choices": [
-                                {
-                                    "finish_reason": "stop",
-                                    "index": 0,
-                                    "message": {
-                                        "role": "assistant",
-                                        "content": answer,
-                                        "reasoning_content": "thought:" + cid,
-                                    },
-                                }
-                            ],
+                            "choices": [{"finish_reason": finish, "index": 0, "message": message}],
                             "object": "chat.completion",
                         },
                     },

@@ -136,7 +136,7 @@ class Reserver:
         max_tokens = planned.request.max_tokens or catalog_max_tokens(planned.info)
         if price is None or max_tokens is None:
             return None
-        prompt = prompt_tokens(planned.request.messages)
+        prompt = prompt_tokens(planned.request.messages, planned.request.tools)
         return Reserve(prompt, max_tokens, price, reservation(prompt, max_tokens, price))
 
     def amount(self, planned: Planned) -> float:

@@ -130,7 +130,7 @@ def estimate(
             if entry is None:
                 entry = models[planned.model] = ModelEstimate(planned.model)
             entry.lines += 1
-            entry.input_tokens += prompt_tokens(planned.request.messages)
+            entry.input_tokens += prompt_tokens(planned.request.messages, planned.request.tools)
             output = assume_output if assume_output is not None else planned.request.max_tokens
             if output is None:
                 entry.unknown_output += 1

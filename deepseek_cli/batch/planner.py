@@ -109,7 +109,16 @@ class Planner:
         messages = spec.messages
         if self._system and messages[0].role != "system":
             messages = (Message("system", self._system), *messages)
-        request = ChatRequest(model=model, messages=messages, extra=extra, stream=False, **values)
+        request = ChatRequest(
+            model=model,
+            messages=messages,
+            extra=extra,
+            stream=False,
+            # Not provider options: the backend sends them as they are, so no plan depends on them.
+            tools=overrides.get("tools", ()),
+            tool_choice=overrides.get("tool_choice"),
+            **values,
+        )
         info = self.info(model)
         key = (model, *values.values(), extra_key, messages[-1].prefix)
         params = self._plans.get(key)
@@ -142,7 +151,7 @@ class Planner:
     def tokens(planned: Planned) -> int:
         """Estimated tokens the request reserves: prompt plus its answer allowance."""
         reserve = planned.request.max_tokens or DEFAULT_OUTPUT_RESERVE
-        return prompt_tokens(planned.request.messages) + reserve
+        return prompt_tokens(planned.request.messages, planned.request.tools) + reserve
 
     def price(self, model: str) -> Price | None:
         """The price in force now."""

@@ -6,8 +6,11 @@ redacted as a whole (a provider may echo the key in an error message), and start
 field so the resume scan can read the id without parsing the whole line.
 
 - ``native`` (default), output: ``id, model, answer, reasoning, finish_reason, usage, cost,
-  request_id, latency_ms, attempts``; errors: ``id, error{kind, status, code, message},
-  attempts`` (plus ``line`` for an input line that could not be used, whose ``id`` is null).
+  request_id, latency_ms, attempts``, and ``tool_calls: [{id, name, arguments}]`` after
+  ``finish_reason`` when the model asked for tools (batch never runs them; ``arguments`` is
+  the JSON text the model wrote), so a record without tool calls is as it always was;
+  errors: ``id, error{kind, status, code, message}, attempts`` (plus ``line`` for an input
+  line that could not be used, whose ``id`` is null).
 - ``openai``: the lines the OpenAI/DashScope Batch service writes,
   ``{custom_id, id, response{status_code, request_id, body}, error}``, so files from a local
   run and from a remote batch are interchangeable, keyed by ``custom_id``.
@@ -66,19 +69,25 @@ def _native_success(
     attempts: int,
     latency_ms: int | None,
 ) -> dict[str, Any]:
-    return {
+    record: dict[str, Any] = {
         "id": item_id,
         "model": model,
         "served_model": reply.served_model,
         "answer": reply.answer,
         "reasoning": reply.thinking or None,
         "finish_reason": reply.finish_reason,
-        "usage": reply.usage.to_json() if reply.usage else None,
-        "cost": cost.to_json() if cost else None,
-        "request_id": reply.request_id,
-        "latency_ms": latency_ms,
-        "attempts": attempts,
     }
+    if reply.tool_calls:
+        record["tool_calls"] = [
+            {"id": call.id, "name": call.name, "arguments": call.arguments}
+            for call in reply.tool_calls
+        ]
+    record["usage"] = reply.usage.to_json() if reply.usage else None
+    record["cost"] = cost.to_json() if cost else None
+    record["request_id"] = reply.request_id
+    record["latency_ms"] = latency_ms
+    record["attempts"] = attempts  # last: the resume scan knows a whole record by its tail
+    return record
 
 
 def failure(fmt: str, item_id: str, error: ApiError, attempts: int) -> bytes:
@@ -134,6 +143,10 @@ def _openai_success(item_id: str, model: str, reply: Reply) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": reply.answer}
     if reply.thinking:
         message["reasoning_content"] = reply.thinking
+    if reply.tool_calls:
+        # As the API writes a tool-call turn: no text is null, not "".
+        message["content"] = reply.answer or None
+        message["tool_calls"] = [call.to_wire() for call in reply.tool_calls]
     request_id = reply.request_id
     return {
         "custom_id": item_id,

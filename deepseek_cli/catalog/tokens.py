@@ -11,9 +11,11 @@ safe side for a rate limit).
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from deepseek_cli.conversation import Reply
 from deepseek_cli.events import Message, Usage
@@ -38,11 +40,14 @@ def text_tokens(text: str) -> float:
     return (len(text) - cjk) * ASCII_RATE + cjk * CJK_RATE
 
 
-def prompt_tokens(messages: Iterable[Message]) -> int:
-    """Estimated input tokens of a chat request."""
+def prompt_tokens(messages: Iterable[Message], tools: Sequence[dict[str, Any]] = ()) -> int:
+    """Estimated input tokens of a chat request. Function tools count as their JSON text:
+    the provider puts their schemas in the prompt, and bills them as input."""
     total = float(PER_REQUEST)
     for message in messages:
         total += text_tokens(message.content) + PER_MESSAGE
+    if tools:
+        total += text_tokens(json.dumps(list(tools), ensure_ascii=False))
     return math.ceil(total)
 
 
@@ -50,10 +55,11 @@ def with_estimated_usage(reply: Reply, messages: Iterable[Message]) -> Reply:
     """``reply``, or for one whose usage the server never reported (a cut stream, an
     interrupted answer) although text arrived, a copy with an estimate marked as one: those
     tokens were generated and billed, and zero would be a lie."""
-    if reply.usage is not None or not (reply.answer or reply.thinking):
+    calls = "".join(call.name + call.arguments for call in reply.tool_calls)
+    if reply.usage is not None or not (reply.answer or reply.thinking or calls):
         return reply
     reasoning = math.ceil(text_tokens(reply.thinking))
-    output = reasoning + math.ceil(text_tokens(reply.answer))
+    output = reasoning + math.ceil(text_tokens(reply.answer + calls))
     prompt = prompt_tokens(messages)
     usage = Usage(prompt, 0, output, reasoning, prompt + output)
     return dataclasses.replace(reply, usage=usage, usage_estimated=True)

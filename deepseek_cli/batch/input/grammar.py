@@ -8,12 +8,12 @@ Two line formats:
 
 - ours: ``{"id": "q1", "prompt": "..."}`` or ``{"id": ..., "messages": [...]}`` with optional
   ``system, model, extra`` and the request options a profile can set (``thinking,
-  thinking_budget, reasoning_effort, temperature, top_p, max_tokens``), and ``metadata``,
-  carried but not sent;
+  thinking_budget, reasoning_effort, temperature, top_p, max_tokens``), function ``tools``
+  and ``tool_choice`` (``tool_fields``), and ``metadata``, carried but not sent;
 - the OpenAI/DashScope Batch line ``{"custom_id", "method", "url", "body"}``, whose body's
   provider knobs (``enable_thinking``, ``thinking``) are mapped back to provider-neutral
-  options, so a DashScope Batch file also runs against DeepSeek; the rest of the body is sent
-  as raw fields.
+  options, so a DashScope Batch file also runs against DeepSeek; its ``tools`` and
+  ``tool_choice`` are checked as ours are; the rest of the body is sent as raw fields.
 
 A line without an id gets ``line-N`` (1-based). Blank lines, CRLF endings and a BOM are fine.
 """
@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from deepseek_cli.batch.input.tool_fields import ToolFieldError, read_tools
 from deepseek_cli.catalog.models import EFFORT_LEVELS
 from deepseek_cli.config.profiles import REQUEST_DEFAULT_KEYS
 from deepseek_cli.events import Message
@@ -37,6 +38,8 @@ _BATCH_KEYS = frozenset({"custom_id", "method", "url", "body"})
 # Body fields that are ours to decide, not the line's.
 _DROPPED_BODY_KEYS = frozenset({"stream", "stream_options", "messages"})
 _THINKING_KEYS = frozenset({"enable_thinking", "thinking"})
+# Request fields of their own (the ChatRequest's), checked before anything is sent.
+_TOOL_KEYS = frozenset({"tools", "tool_choice"})
 
 
 @dataclass(slots=True)
@@ -107,7 +110,9 @@ _CHECKS: dict[str, _Check] = {
 # A new profile request key without a check above fails here, at import.
 LINE_OPTIONS = ("model", *(k for k in REQUEST_DEFAULT_KEYS if k not in ("system", "search")))
 _OPTION_CHECKS = {name: _CHECKS[name] for name in LINE_OPTIONS}
-_SIMPLE_KEYS = frozenset({"id", "prompt", "messages", "system", "extra", "metadata", *LINE_OPTIONS})
+_SIMPLE_KEYS = frozenset(
+    {"id", "prompt", "messages", "system", "extra", "metadata", *_TOOL_KEYS, *LINE_OPTIONS}
+)
 # Options a Batch body spells as we do; its thinking knobs are mapped separately.
 _BODY_OPTIONS = frozenset(_OPTION_CHECKS) - {"thinking"}
 
@@ -122,6 +127,15 @@ def _copy_options(obj: dict[str, Any], overrides: dict[str, Any]) -> None:
         if not check(value):
             raise _Invalid(f"{name} must be {wanted}")
         overrides[name] = value
+
+
+def _copy_tools(obj: dict[str, Any], overrides: dict[str, Any]) -> None:
+    if obj.keys().isdisjoint(_TOOL_KEYS):
+        return
+    try:
+        read_tools(obj, overrides)
+    except ToolFieldError as exc:
+        raise _Invalid(str(exc)) from None
 
 
 # ------------------------------------------------------------------------------------------
@@ -225,6 +239,7 @@ def _parse_simple_line(obj: dict[str, Any]) -> tuple[tuple[Message, ...], dict[s
         raise _Invalid("both prompt and messages")
     overrides: dict[str, Any] = {}
     _copy_options(obj, overrides)
+    _copy_tools(obj, overrides)
     if "extra" in obj:
         if not isinstance(obj["extra"], dict):
             raise _Invalid("extra must be an object")
@@ -272,6 +287,7 @@ def _parse_batch_line(obj: dict[str, Any]) -> tuple[tuple[Message, ...], dict[st
         del body["max_completion_tokens"]
     overrides: dict[str, Any] = {}
     _copy_options({k: v for k, v in body.items() if k in _BODY_OPTIONS}, overrides)
+    _copy_tools(body, overrides)
     # Provider thinking knobs become the neutral option, so the profile's provider decides
     # how it is spelled on the wire (a DashScope Batch file then also runs on DeepSeek).
     if "enable_thinking" in body:
@@ -286,7 +302,10 @@ def _parse_batch_line(obj: dict[str, Any]) -> tuple[tuple[Message, ...], dict[st
     extra = {
         k: v
         for k, v in body.items()
-        if k not in _DROPPED_BODY_KEYS and k not in _BODY_OPTIONS and k not in _THINKING_KEYS
+        if k not in _DROPPED_BODY_KEYS
+        and k not in _BODY_OPTIONS
+        and k not in _THINKING_KEYS
+        and k not in _TOOL_KEYS
     }
     if extra:
         overrides["extra"] = extra

@@ -187,6 +187,7 @@ class Converter:
             choice = completion.choices[0]
             reply.answer_parts = [choice.answer] if choice.answer is not None else []
             reply.thinking_parts = [choice.thinking] if choice.thinking is not None else []
+            reply.tool_calls = choice.tool_calls
             reply.usage = completion.usage
             reply.finish_reason = choice.finish_reason
             reply.request_id = request_id

@@ -230,6 +230,11 @@ def _batch_line(spec: RequestLine, planned: Planned, planner: Planner) -> bytes:
         "messages": [m.to_wire() for m in planned.request.messages],
         **params,
     }
+    # As the real-time backends send them: the tools only when there are some.
+    if planned.request.tools:
+        body["tools"] = list(planned.request.tools)
+        if planned.request.tool_choice is not None:
+            body["tool_choice"] = planned.request.tool_choice
     line = {
         "custom_id": spec.id,
         "method": "POST",

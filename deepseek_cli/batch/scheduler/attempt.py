@@ -153,7 +153,9 @@ class Attempts:
         else:
             self._ledger(item, reply, error.kind, error=error)
         if ctx.budget is not None:
-            got_output = reply.usage is not None or bool(reply.answer or reply.thinking)
+            got_output = reply.usage is not None or bool(
+                reply.answer or reply.thinking or reply.tool_calls
+            )
             spent = attempt_spend(item.reserve, ctx.budget.currency, cost, error, got_output)
             ctx.budget.settle(item.reserve, spent)
         action = decide(error, ItemState(item.charged, stream), answer, ctx.rules, now)

@@ -27,7 +27,9 @@ Input lines (JSONL; '-' reads stdin):
   {"custom_id": "q3", "method": "POST", "url": "/v1/chat/completions",
    "body": {"model": "deepseek-v4-flash", "messages": [...]}}
 Lines may set system, model, thinking, thinking_budget, reasoning_effort,
-temperature, top_p, max_tokens, extra. A line without an id gets line-N.
+temperature, top_p, max_tokens, extra, and function tools and tool_choice
+(OpenAI's shape): a record then has the model's tool_calls; batch never runs
+a tool. A line without an id gets line-N.
 
 \b
 Examples:
