@@ -41,7 +41,6 @@ class Reply:
     # The usage is our estimate from the text that arrived: the server reported none (a cut
     # stream, an interrupted answer), and zero tokens would be a lie.
     usage_estimated: bool = False
-    tool_calls: tuple[ToolCall, ...] = ()
 
     def add(self, event: Event) -> None:
         match event:

@@ -309,3 +309,15 @@ def test_always_approves_that_tool_for_the_rest_of_the_command(cli, model):
     child.sendline("y")
     child.expect_exact("5 2 4")
     assert finish(cli, child).count("run calc.") == 2  # the second add did not ask
+
+
+def test_chat_without_tools_gains_them_with_slash_tool(cli, model):
+    r = cli.run("chat", "--yes", input="/tools\n/tool calc.add\n/tool nosuch\n2+3?\n")
+    assert r.code == 0, r.stderr
+    assert "no tools in use" in r.stderr
+    assert "added calc.add" in r.stderr
+    assert "nosuch" in r.stderr  # a warning; the chat goes on
+    assert r.stdout == "The sum is 5.\n"
+    assert [t["function"]["name"] for t in tools_of(model.seen[0])] == [
+        wire_name(model.seen[0], "add")
+    ]
