@@ -28,6 +28,7 @@ NO_TIMEOUT = [name for name in REQUEST if name != "--timeout"]
 
 ASK = ["--file", "--force", "--json-object", "--prefix", "--suffix", "--stop"]
 ASK += ["--show-thinking", "--usage", "--no-stream", "--json"]
+TOOLS = ["--tool", "--yes", "--max-steps", "--show-tools"]
 RUN = ["--output", "--errors", "--format", "--lenient", "--retry-errors", "--max-line-bytes"]
 RUN += ["--concurrency", "--rpm", "--tpm", "--max-attempts", "--ramp", "--backoff"]
 RUN += ["--max-wait", "--outage-budget", "--grace", "--max-cost", "--stream", "--json"]
