@@ -52,8 +52,8 @@ def listed_options(help_text: str) -> list[str]:
 @pytest.mark.parametrize(
     ("command", "expected"),
     [
-        (["ask"], REQUEST + ASK + CLOSING),
-        (["chat"], [*REQUEST, "--session", "--continue", "--show-thinking", *CLOSING]),
+        (["ask"], REQUEST + ASK + TOOLS + CLOSING),
+        (["chat"], [*REQUEST, "--session", "--continue", "--show-thinking", *TOOLS, *CLOSING]),
         (["batch", "run"], RUN + REQUEST + CLOSING),
         (["batch", "estimate"], ESTIMATE + NO_TIMEOUT + CLOSING),  # sends nothing: no timeout
         (["batch", "submit"], SUBMIT + REQUEST + CLOSING),
