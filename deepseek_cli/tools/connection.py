@@ -164,13 +164,14 @@ class Connection:
 
     def _reason(self, exc: BaseException) -> str:
         said = self.stderr_line()
+        # The SDK's task groups wrap what went wrong in exception groups.
+        while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+            exc = exc.exceptions[0]
         if isinstance(exc, TimeoutError):
             what = f"no answer to the MCP handshake within {self.server.timeout:g} s"
             return f"{what} ({said})" if said else what
         if said:
             return said
-        while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
-            exc = exc.exceptions[0]
         text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
         return f"the handshake failed: {text}"
 

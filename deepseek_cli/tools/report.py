@@ -15,9 +15,7 @@ from deepseek_cli.config.mcp import CONFIG_EXAMPLE, McpServer
 from deepseek_cli.errors import ConfigError
 from deepseek_cli.tools.toolbox import Tool, Toolbox
 
-NO_SERVERS_HINT = "no MCP servers configured; add one to config.toml, e.g. " + "  ".join(
-    CONFIG_EXAMPLE.splitlines()
-)
+NO_SERVERS_HINT = f"no MCP servers configured; add one to config.toml, e.g. {CONFIG_EXAMPLE}"
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,7 @@ class Toolbox:
             if not self._servers:
                 raise ConfigError(
                     f"unknown MCP server '{name}': the config has no [mcp.NAME] servers",
-                    f"add one to config.toml, e.g. {CONFIG_EXAMPLE}".replace("\n", "; "),
+                    f"add one to config.toml, e.g. {CONFIG_EXAMPLE}",
                 )
             raise ConfigError(
                 f"unknown MCP server '{name}'", f"configured: {', '.join(sorted(self._servers))}"
