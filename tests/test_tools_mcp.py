@@ -332,3 +332,14 @@ def test_wire_names_are_valid_and_unique_when_names_are_odd():
     assert len(set(names)) == len(names)
     for name in names:
         assert 1 <= len(name) <= 64 and all(c.isalnum() or c in "_-" for c in name)
+
+
+def test_profile_tools_are_shown_and_can_be_set(cli):
+    path = cli.write_config('[profiles.ds]\nprovider = "deepseek"\ntools = ["calc"]\n')
+    assert "tools" in cli.run("config", "show", "-p", "ds").stdout
+    result = cli.run("config", "set", "ds.approve_tools", "calc.*,files.read")
+    assert result.code == 0, result.stderr
+    shown = json.loads(cli.run("config", "show", "-p", "ds", "--json").stdout)
+    assert shown["tools"] == ["calc"]
+    assert shown["approve_tools"] == ["calc.*", "files.read"]
+    assert 'approve_tools = ["calc.*", "files.read"]' in path.read_text()
