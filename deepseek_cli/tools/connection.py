@@ -131,6 +131,9 @@ class Connection:
         self.tools: list[Any] = []  # mcp_types.Tool, as the server listed them
         self._stop = asyncio.Event()
         self._owner: asyncio.Task[None] | None = None
+        # Cuts a start short (Ctrl-C, close) through anyio, whose scopes the SDK's shielded
+        # shutdown honours: a native task.cancel() could leave the process behind.
+        self._scope: anyio.CancelScope | None = None  # made on the loop, by the owner
         self._stderr: _StderrTail | None = None
 
     @property
@@ -178,16 +181,20 @@ class Connection:
     async def _own(self, params: StdioServerParameters, ready: asyncio.Future[None]) -> None:
         assert self._stderr is not None
         try:
-            async with stdio_client(params, errlog=self._stderr.writer) as (read, write):
-                # The child holds its own copy now; ours would keep the pipe open forever.
-                self._stderr.close_writer()
-                async with ClientSession(read, write) as session:
-                    with anyio.fail_after(self.server.timeout):
-                        await session.initialize()
-                        self.tools = await _list_tools(session)
-                    self.session = session
-                    ready.set_result(None)
-                    await self._stop.wait()
+            with anyio.CancelScope() as self._scope:
+                if self._stop.is_set():  # stopped before it began
+                    self._scope.cancel()
+                async with stdio_client(params, errlog=self._stderr.writer) as (read, write):
+                    # The child holds its own copy now; ours would keep the pipe open forever.
+                    self._stderr.close_writer()
+                    async with ClientSession(read, write) as session:
+                        with anyio.fail_after(self.server.timeout):
+                            await session.initialize()
+                            self.tools = await _list_tools(session)
+                        self.session = session
+                        if not ready.done():
+                            ready.set_result(None)
+                        await self._stop.wait()
         except BaseException as exc:
             if not ready.done():
                 ready.set_exception(exc)
@@ -195,13 +202,14 @@ class Connection:
                 raise
         finally:
             self.session = None
-            if self._stderr is not None:
-                self._stderr.close_writer()
+            self._stderr.close_writer()
             if not ready.done():
-                ready.set_exception(ConnectionError("the server closed the connection"))
+                ready.set_exception(ConnectionError("the server stopped during the handshake"))
 
     async def stop(self) -> None:
         """Stop the server (the SDK closes its stdin, then terminates, then kills it)."""
+        if self.session is None and self._scope is not None:
+            self._scope.cancel()
         self._stop.set()
         if self._owner is not None:
             with contextlib.suppress(BaseException):

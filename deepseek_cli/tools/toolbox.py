@@ -121,7 +121,8 @@ class Toolbox:
         self._connections[name] = connection
         try:
             loop.run(connection.start())
-        except BaseException:
+        except ConfigError:
+            # It did not start and is stopped; after Ctrl-C it stays for close() to wait on.
             self._connections.pop(name, None)
             raise
         return connection
