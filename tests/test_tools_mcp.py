@@ -343,3 +343,14 @@ def test_profile_tools_are_shown_and_can_be_set(cli):
     assert shown["tools"] == ["calc"]
     assert shown["approve_tools"] == ["calc.*", "files.read"]
     assert 'approve_tools = ["calc.*", "files.read"]' in path.read_text()
+
+
+def test_a_server_that_writes_garbage_on_stdout_is_one_line_and_no_traceback(cli):
+    code = "print('hello, not JSON-RPC'); import sys; sys.stdin.read()"
+    command = json.dumps(sys.executable)
+    table = f"[mcp.noisy]\ncommand = {command}\nargs = ['-c', {json.dumps(code)}]\ntimeout = 2\n"
+    with_servers(cli, table)
+    result = cli.run("tools")
+    assert result.code == 78
+    [line] = result.stderr.splitlines()
+    assert "MCP server 'noisy' did not start: no answer to the MCP handshake within 2 s" in line

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import shutil
 import sys
@@ -30,6 +31,13 @@ from mcp.types import PaginatedRequestParams
 
 from deepseek_cli.config.mcp import McpServer
 from deepseek_cli.errors import ConfigError
+
+# The SDK logs a server's bad output (not JSON-RPC on stdout...) with tracebacks; with no
+# handler Python would print them on the user's terminal. What went wrong reaches the user
+# as the one-line error or the tool's error result instead.
+_sdk_log = logging.getLogger("mcp")
+_sdk_log.addHandler(logging.NullHandler())
+_sdk_log.propagate = False
 
 # Passed on from our environment; everything else of ours (API keys above all) stays here.
 PASSED_ENV = ("PATH", "HOME", "LANG", "TMPDIR")
