@@ -30,14 +30,15 @@ class ServerReport:
 
 
 def survey(servers: Mapping[str, McpServer]) -> list[ServerReport]:
-    """Start each server (one at a time, then stop them all) and list its tools."""
+    """Start every server (all at once, then stop them) and list its tools."""
     reports: list[ServerReport] = []
     with Toolbox(servers) as toolbox:
+        failed = toolbox.start(sorted(servers))
         for name in sorted(servers):
-            try:
+            if name in failed:
+                reports.append(ServerReport(servers[name], (), failed[name]))
+            else:
                 reports.append(ServerReport(servers[name], toolbox.tools_of(name), None))
-            except ConfigError as exc:
-                reports.append(ServerReport(servers[name], (), exc))
     return reports
 
 
