@@ -206,8 +206,9 @@ class Toolbox:
             return ToolResult(self._stopped[tool.server], True)
         try:
             connection = self._connection(tool.server)
-        except ConfigError as exc:
-            return self._gone(tool.server, exc.message)
+        except ConfigError as exc:  # a restart that failed: "did not start: ..."
+            self._stopped[tool.server] = f"{exc.message}; its tools are unavailable"
+            return ToolResult(self._stopped[tool.server], True)
         assert self._loop is not None
         from deepseek_cli.tools.calls import call_once
 
