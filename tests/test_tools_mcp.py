@@ -354,3 +354,20 @@ def test_a_server_that_writes_garbage_on_stdout_is_one_line_and_no_traceback(cli
     assert result.code == 78
     [line] = result.stderr.splitlines()
     assert "MCP server 'noisy' did not start: no answer to the MCP handshake within 2 s" in line
+
+
+def test_a_restart_that_fails_is_an_error_result(tmp_path):
+    # Starts once; the second start (the restart after `die`) fails with a message.
+    script = (
+        "if [ -e started ]; then echo 'no second start' >&2; exit 1; fi; "
+        f'touch started; exec "{sys.executable}" "{CALC}"'
+    )
+    server = McpServer("once", "sh", ("-c", script), {}, tmp_path, 10)
+    with Toolbox({"once": server}) as box:
+        box.select(["once"])
+        died = box.call(box.find("once__die"), {})
+        assert died.is_error
+        assert died.text == (
+            "MCP server 'once' did not start: no second start; its tools are unavailable"
+        )
+        assert box.call(box.find("once__add"), {"a": 1, "b": 2}).text == died.text
