@@ -19,7 +19,8 @@ from deepseek_cli.errors import ConfigError
 MCP_KEYS = ("command", "args", "env", "cwd", "timeout")
 DEFAULT_TOOL_TIMEOUT = 60.0
 SERVER_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
-CONFIG_EXAMPLE = '[mcp.calc]\ncommand = "python3"\nargs = ["calc_server.py"]'
+# One line, as hints are: the table, then its lines.
+CONFIG_EXAMPLE = '[mcp.calc]  command = "python3"  args = ["calc_server.py"]'
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,9 @@ class McpServer:
 def check_mcp(table: Any, path: str) -> None:
     """Raise ``ConfigError`` for the first bad ``[mcp.NAME]`` table."""
     if not isinstance(table, dict):
-        raise ConfigError(f"{path}: 'mcp' must be tables such as [mcp.calc]", CONFIG_EXAMPLE)
+        raise ConfigError(
+            f"{path}: 'mcp' must be tables such as [mcp.calc]", f"e.g. {CONFIG_EXAMPLE}"
+        )
     for name, entry in table.items():
         where = f"{path} [mcp.{name}]"
         if not SERVER_NAME.match(name):
@@ -52,7 +55,7 @@ def check_mcp(table: Any, path: str) -> None:
                 "it is how --tool and a profile's tools name the server",
             )
         if not isinstance(entry, dict):
-            raise ConfigError(f"{where} must be a table with a command", CONFIG_EXAMPLE)
+            raise ConfigError(f"{where} must be a table with a command", f"e.g. {CONFIG_EXAMPLE}")
         _check_entry(entry, where)
 
 
@@ -83,7 +86,7 @@ def _check_entry(entry: Mapping[str, Any], where: str) -> None:
         ):
             raise ConfigError(f"{where}: 'timeout' must be a number of seconds above 0")
     if "command" not in entry:
-        raise ConfigError(f"{where}: 'command' is missing", CONFIG_EXAMPLE)
+        raise ConfigError(f"{where}: 'command' is missing", f"e.g. {CONFIG_EXAMPLE}")
 
 
 def mcp_servers(data: Mapping[str, Any]) -> dict[str, McpServer]:

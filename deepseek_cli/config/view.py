@@ -129,6 +129,8 @@ def profile_json(
         "request_defaults": dict(profile.request_defaults),
         "extra_body": dict(profile.extra_body),
         "batch_defaults": dict(profile.batch_defaults),
+        "tools": list(profile.tools),
+        "approve_tools": list(profile.approve_tools),
         "currency": profile.currency,
         "timeouts": _timeouts(profile),
         "config_file": {
@@ -166,6 +168,10 @@ def profile_fields(
         fields.append(("extra_body", value_text(profile.extra_body)))
     for name, value in profile.batch_defaults.items():
         fields.append((name, str(value)))
+    if profile.tools:
+        fields.append(("tools", ", ".join(profile.tools)))
+    if profile.approve_tools:
+        fields.append(("approve_tools", ", ".join(profile.approve_tools)))
     fields += [("currency", profile.currency), ("timeouts", timeouts_text(profile.timeouts))]
     state = (
         "missing: built-in profiles only"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import shutil
 import sys
@@ -30,6 +31,13 @@ from mcp.types import PaginatedRequestParams
 
 from deepseek_cli.config.mcp import McpServer
 from deepseek_cli.errors import ConfigError
+
+# The SDK logs a server's bad output (not JSON-RPC on stdout...) with tracebacks; with no
+# handler Python would print them on the user's terminal. What went wrong reaches the user
+# as the one-line error or the tool's error result instead.
+_sdk_log = logging.getLogger("mcp")
+_sdk_log.addHandler(logging.NullHandler())
+_sdk_log.propagate = False
 
 # Passed on from our environment; everything else of ours (API keys above all) stays here.
 PASSED_ENV = ("PATH", "HOME", "LANG", "TMPDIR")
@@ -131,6 +139,9 @@ class Connection:
         self.tools: list[Any] = []  # mcp_types.Tool, as the server listed them
         self._stop = asyncio.Event()
         self._owner: asyncio.Task[None] | None = None
+        # Cuts a start short (Ctrl-C, close) through anyio, whose scopes the SDK's shielded
+        # shutdown honours: a native task.cancel() could leave the process behind.
+        self._scope: anyio.CancelScope | None = None  # made on the loop, by the owner
         self._stderr: _StderrTail | None = None
 
     @property
@@ -164,29 +175,34 @@ class Connection:
 
     def _reason(self, exc: BaseException) -> str:
         said = self.stderr_line()
+        # The SDK's task groups wrap what went wrong in exception groups.
+        while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+            exc = exc.exceptions[0]
         if isinstance(exc, TimeoutError):
             what = f"no answer to the MCP handshake within {self.server.timeout:g} s"
             return f"{what} ({said})" if said else what
         if said:
             return said
-        while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
-            exc = exc.exceptions[0]
         text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
         return f"the handshake failed: {text}"
 
     async def _own(self, params: StdioServerParameters, ready: asyncio.Future[None]) -> None:
         assert self._stderr is not None
         try:
-            async with stdio_client(params, errlog=self._stderr.writer) as (read, write):
-                # The child holds its own copy now; ours would keep the pipe open forever.
-                self._stderr.close_writer()
-                async with ClientSession(read, write) as session:
-                    with anyio.fail_after(self.server.timeout):
-                        await session.initialize()
-                        self.tools = await _list_tools(session)
-                    self.session = session
-                    ready.set_result(None)
-                    await self._stop.wait()
+            with anyio.CancelScope() as self._scope:
+                if self._stop.is_set():  # stopped before it began
+                    self._scope.cancel()
+                async with stdio_client(params, errlog=self._stderr.writer) as (read, write):
+                    # The child holds its own copy now; ours would keep the pipe open forever.
+                    self._stderr.close_writer()
+                    async with ClientSession(read, write) as session:
+                        with anyio.fail_after(self.server.timeout):
+                            await session.initialize()
+                            self.tools = await _list_tools(session)
+                        self.session = session
+                        if not ready.done():
+                            ready.set_result(None)
+                        await self._stop.wait()
         except BaseException as exc:
             if not ready.done():
                 ready.set_exception(exc)
@@ -194,13 +210,14 @@ class Connection:
                 raise
         finally:
             self.session = None
-            if self._stderr is not None:
-                self._stderr.close_writer()
+            self._stderr.close_writer()
             if not ready.done():
-                ready.set_exception(ConnectionError("the server closed the connection"))
+                ready.set_exception(ConnectionError("the server stopped during the handshake"))
 
     async def stop(self) -> None:
         """Stop the server (the SDK closes its stdin, then terminates, then kills it)."""
+        if self.session is None and self._scope is not None:
+            self._scope.cancel()
         self._stop.set()
         if self._owner is not None:
             with contextlib.suppress(BaseException):

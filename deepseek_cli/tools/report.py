@@ -15,9 +15,7 @@ from deepseek_cli.config.mcp import CONFIG_EXAMPLE, McpServer
 from deepseek_cli.errors import ConfigError
 from deepseek_cli.tools.toolbox import Tool, Toolbox
 
-NO_SERVERS_HINT = "no MCP servers configured; add one to config.toml, e.g. " + "  ".join(
-    CONFIG_EXAMPLE.splitlines()
-)
+NO_SERVERS_HINT = f"no MCP servers configured; add one to config.toml, e.g. {CONFIG_EXAMPLE}"
 
 
 @dataclass(frozen=True)
@@ -32,14 +30,15 @@ class ServerReport:
 
 
 def survey(servers: Mapping[str, McpServer]) -> list[ServerReport]:
-    """Start each server (one at a time, then stop them all) and list its tools."""
+    """Start every server (all at once, then stop them) and list its tools."""
     reports: list[ServerReport] = []
     with Toolbox(servers) as toolbox:
+        failed = toolbox.start(sorted(servers))
         for name in sorted(servers):
-            try:
+            if name in failed:
+                reports.append(ServerReport(servers[name], (), failed[name]))
+            else:
                 reports.append(ServerReport(servers[name], toolbox.tools_of(name), None))
-            except ConfigError as exc:
-                reports.append(ServerReport(servers[name], (), exc))
     return reports
 
 

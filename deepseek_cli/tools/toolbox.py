@@ -97,34 +97,60 @@ class Toolbox:
             if not self._servers:
                 raise ConfigError(
                     f"unknown MCP server '{name}': the config has no [mcp.NAME] servers",
-                    f"add one to config.toml, e.g. {CONFIG_EXAMPLE}".replace("\n", "; "),
+                    f"add one to config.toml, e.g. {CONFIG_EXAMPLE}",
                 )
             raise ConfigError(
                 f"unknown MCP server '{name}'", f"configured: {', '.join(sorted(self._servers))}"
             )
         return self._servers[name]
 
-    def _connection(self, name: str) -> Connection:
-        server = self._server(name)
+    def start(self, names: Sequence[str]) -> dict[str, ConfigError]:
+        """Start the servers named that are not running, all at once; those that did not
+        start, with why (an unknown name raises at once)."""
+        servers = [self._server(name) for name in dict.fromkeys(names)]
+        from deepseek_cli.tools.connection import Connection
+
         with self._lock:
             if self._closed:
                 raise RuntimeError("the toolbox is closed")
-            if name in self._connections and self._connections[name].alive:
-                return self._connections[name]
             if self._loop is None:
                 self._loop = _LoopThread()
             loop = self._loop
-        from deepseek_cli.tools.connection import Connection
+            stale = [
+                self._connections[s.name]
+                for s in servers
+                if s.name in self._connections and not self._connections[s.name].alive
+            ]
+            starting = {
+                s.name: Connection(s, self._environ)
+                for s in servers
+                if s.name not in self._connections or not self._connections[s.name].alive
+            }
+            # Known before they start, so that close() stops them even if Ctrl-C cuts the
+            # start short.
+            self._connections.update(starting)
 
-        connection = Connection(server, self._environ)
-        # Known before it starts, so that close() stops it even if Ctrl-C cuts the start short.
-        self._connections[name] = connection
-        try:
-            loop.run(connection.start())
-        except BaseException:
-            self._connections.pop(name, None)
-            raise
-        return connection
+        async def start_all() -> list[BaseException | None]:
+            await asyncio.gather(*(c.stop() for c in stale), return_exceptions=True)
+            return await asyncio.gather(
+                *(c.start() for c in starting.values()), return_exceptions=True
+            )
+
+        failed: dict[str, ConfigError] = {}
+        for name, outcome in zip(starting, loop.run(start_all()), strict=True):
+            if isinstance(outcome, ConfigError):
+                # It did not start and is stopped already.
+                self._connections.pop(name, None)
+                failed[name] = outcome
+            elif outcome is not None:
+                raise outcome
+        return failed
+
+    def _connection(self, name: str) -> Connection:
+        failed = self.start([name])
+        if name in failed:
+            raise failed[name]
+        return self._connections[name]
 
     def tools_of(self, server: str) -> tuple[Tool, ...]:
         """Every tool of ``server``, starting it if need be (``ConfigError`` if it cannot)."""
@@ -137,6 +163,11 @@ class Toolbox:
     def select(self, names: Sequence[str]) -> tuple[Tool, ...]:
         """The tools ``names`` stand for ("calc": all of its tools, "calc.add": one), which
         :meth:`find` then knows; duplicates collapse."""
+        wanted = [name.strip().partition(".")[0] for name in names]
+        failed = self.start(wanted)
+        for server in wanted:
+            if server in failed:
+                raise failed[server]
         chosen: dict[str, Tool] = {}
         for name in names:
             server, dot, tool_name = name.strip().partition(".")
@@ -175,8 +206,9 @@ class Toolbox:
             return ToolResult(self._stopped[tool.server], True)
         try:
             connection = self._connection(tool.server)
-        except ConfigError as exc:
-            return self._gone(tool.server, exc.message)
+        except ConfigError as exc:  # a restart that failed: "did not start: ..."
+            self._stopped[tool.server] = f"{exc.message}; its tools are unavailable"
+            return ToolResult(self._stopped[tool.server], True)
         assert self._loop is not None
         from deepseek_cli.tools.calls import call_once
 
