@@ -321,3 +321,13 @@ def test_chat_without_tools_gains_them_with_slash_tool(cli, model):
     assert [t["function"]["name"] for t in tools_of(model.seen[0])] == [
         wire_name(model.seen[0], "add")
     ]
+
+
+def test_a_server_that_dies_again_after_its_restart_is_reported_and_the_model_told(cli, model):
+    model.calls = [("die", {})]
+    model.answer = "{0}"
+    r = cli.run("ask", "--tool", "calc", "--yes", "die")
+    assert r.code == 0, r.stderr
+    result = messages_of(model.seen[-1])[-1]["content"]
+    assert result.startswith("Error: MCP server 'calc' stopped")
+    assert sum("MCP server 'calc' stopped" in line for line in r.stderr.splitlines()) == 1

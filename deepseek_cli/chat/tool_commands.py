@@ -20,10 +20,8 @@ def show_tools(repl: Repl, args: str) -> None:
     approval = repl.tools.approval if repl.tools is not None else None
     for tool in tools:
         asks = approval is not None and not approval.approved_without_asking(tool.qualified)
-        first_line = (tool.description or "").strip().split("\n")[0]
         say.write_line(
-            "plain",
-            f"  {tool.qualified:<24} {'asks ' if asks else 'runs '} {first_line[:60]}",
+            "plain", f"  {tool.qualified:<24} {'asks' if asks else 'runs'}  {tool.summary[:60]}"
         )
 
 

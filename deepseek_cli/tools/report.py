@@ -6,7 +6,6 @@ line, the rest are still listed), and both must say the same thing about it.
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -45,11 +44,6 @@ def survey(servers: Mapping[str, McpServer]) -> list[ServerReport]:
 def is_selected(tool: Tool, wanted: Sequence[str]) -> bool:
     """Whether a profile's ``tools`` (server names or SERVER.TOOL) takes this tool."""
     return tool.server in wanted or tool.qualified in wanted
-
-
-def is_approved(tool: Tool, patterns: Sequence[str]) -> bool:
-    """Whether a profile's ``approve_tools`` glob patterns (``calc.*``) run it unasked."""
-    return any(fnmatch.fnmatchcase(tool.qualified, p) for p in patterns)
 
 
 def report_json(reports: Sequence[ServerReport], wanted: Sequence[str]) -> list[dict[str, Any]]:

@@ -33,6 +33,7 @@ class ToolSession:
         self.show = show
         self.names: list[str] = []
         self.tools: tuple[Tool, ...] = ()
+        self._reported: set[str] = set()  # servers whose end was said on stderr
 
     @classmethod
     def open(
@@ -75,6 +76,11 @@ class ToolSession:
         if self.show:
             for _, record in done:
                 say.dim(record.line())
+        for server in dict.fromkeys(t.server for t in self.tools):
+            why = self.toolbox.stopped(server)
+            if why is not None and server not in self._reported:
+                self._reported.add(server)  # said once; the model hears it on every call
+                say.warning(why)
         return done
 
     def close(self) -> None:

@@ -193,6 +193,10 @@ class Toolbox:
             self._selected[tool.wire_name] = tool
         return tuple(chosen.values())
 
+    def stopped(self, server: str) -> str | None:
+        """Why ``server`` is gone for good (it died again after its restart), or ``None``."""
+        return self._stopped.get(server)
+
     def find(self, wire_name: str) -> Tool | None:
         """A tool selected so far, by the name the model called it by."""
         return self._selected.get(wire_name)
