@@ -21,8 +21,9 @@ from fakeserver import Recorded, Reply, echo, json_reply, last_user_text
 PREFIX = "prompt for "
 
 
-# The fields of a success record in batch run's (and batch fetch's) output file.
-OUTPUT_FIELDS = {
+# The fields of a success record in batch run's (and batch fetch's) output file, in order
+# (a record without tool calls has exactly these).
+RECORD_KEYS = [
     "id",
     "model",
     "served_model",
@@ -34,7 +35,8 @@ OUTPUT_FIELDS = {
     "request_id",
     "latency_ms",
     "attempts",
-}
+]
+OUTPUT_FIELDS = set(RECORD_KEYS)
 
 
 def make_input(path: Path, n: int, *, start: int = 0, extra: dict | None = None) -> dict[str, str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from batch_helpers import OUTPUT_FIELDS, make_input, read_records
+from batch_helpers import OUTPUT_FIELDS, RECORD_KEYS, make_input, read_records
 from conftest import profiles_toml
 from fake_batch import install
 from fakeserver import native_stream, openai_completion, openai_stream
@@ -37,20 +37,6 @@ TWO_CALLS = [
 RECORDED_CALLS = [
     {"id": "call_1", "name": "calc__add", "arguments": '{"a": 2, "b": 3}'},
     {"id": "call_2", "name": "calc__echo", "arguments": '{"text": "hi"}'},
-]
-# The keys of a success record, in order: a line without tools writes exactly these.
-RECORD_ORDER = [
-    "id",
-    "model",
-    "served_model",
-    "answer",
-    "reasoning",
-    "finish_reason",
-    "usage",
-    "cost",
-    "request_id",
-    "latency_ms",
-    "attempts",
 ]
 
 
@@ -93,10 +79,10 @@ def test_streamed_calls_become_the_record_and_plain_lines_are_unchanged(cli):
     assert tool["tool_calls"] == RECORDED_CALLS
     assert tool["finish_reason"] == "tool_calls"
     assert tool["answer"] == "" and tool["reasoning"] == "let me add"  # a success, not an error
-    assert list(tool) == [*RECORD_ORDER[:6], "tool_calls", *RECORD_ORDER[6:]]
+    assert list(tool) == [*RECORD_KEYS[:6], "tool_calls", *RECORD_KEYS[6:]]
 
     plain = records["p"]
-    assert list(plain) == RECORD_ORDER and set(plain) == OUTPUT_FIELDS
+    assert list(plain) == RECORD_KEYS and set(plain) == OUTPUT_FIELDS
     assert plain["answer"] == "echo:just talk"
 
     sent = {r.json["messages"][-1]["content"]: r.json for r in cli.server.requests}
@@ -168,7 +154,7 @@ def test_the_dashscope_native_profile_sends_tools_in_parameters(cli):
     assert records["t"]["tool_calls"] == RECORDED_CALLS
     assert records["t"]["finish_reason"] == "tool_calls"
     for item_id in prompts:
-        assert list(records[item_id]) == RECORD_ORDER
+        assert list(records[item_id]) == RECORD_KEYS
 
 
 BAD_LINES = [
@@ -240,7 +226,7 @@ def test_a_provider_batch_line_carries_its_tools_as_tools(cli):
     assert request.json["tools"] == [ADD] and request.json["tool_choice"] == "none"
     assert request.json["parallel_tool_calls"] is False
     [record] = read_records(cli.home / "out.jsonl")
-    assert list(record) == RECORD_ORDER  # no calls: no tool_calls key
+    assert list(record) == RECORD_KEYS  # no calls: no tool_calls key
     assert record["answer"] == "no tool needed: 5"
 
 
@@ -296,4 +282,4 @@ def test_a_remote_batch_carries_tools_and_fetches_tool_calls(cli, service):
         {"id": "call_t", "name": "calc__add", "arguments": '{"id": "t"}'}
     ]
     assert records["t"]["finish_reason"] == "tool_calls" and records["t"]["answer"] == ""
-    assert list(records["p"]) == RECORD_ORDER and records["p"]["answer"] == "echo:prompt for p"
+    assert list(records["p"]) == RECORD_KEYS and records["p"]["answer"] == "echo:prompt for p"
