@@ -331,3 +331,25 @@ def test_a_server_that_dies_again_after_its_restart_is_reported_and_the_model_to
     result = messages_of(model.seen[-1])[-1]["content"]
     assert result.startswith("Error: MCP server 'calc' stopped")
     assert sum("MCP server 'calc' stopped" in line for line in r.stderr.splitlines()) == 1
+
+
+def test_with_stdin_piped_the_approval_is_read_from_the_terminal(cli, model):
+    import pexpect
+
+    model.answer = "Result: {0}"
+    command = " ".join([sys.executable, "-m", "deepseek_cli", "ask", "--tool", "calc"])
+    child = pexpect.spawn(
+        "sh",
+        ["-c", f"echo 'what is 2+3?' | {command}"],
+        env={**cli.env, "TERM": "xterm-256color"},
+        cwd=str(cli.home),
+        dimensions=(24, 120),
+        encoding="utf-8",
+        timeout=30,
+    )
+    child.logfile_read = io.StringIO()
+    child.expect_exact("run calc.add")
+    child.sendline("y")
+    child.expect_exact("Result: 5")
+    finish(cli, child)
+    assert messages_of(model.seen[0])[-1]["content"] == "what is 2+3?"
