@@ -8,6 +8,8 @@ The package is layered; each folder is one layer and imports only from the layer
 - ``chat``: one conversation turn end to end (shared by ``ask`` and ``chat``) and the REPL.
 - ``batch.remote``: jobs on a provider's Batch service; built on the local engine below.
 - ``batch``: the local batch engine (input grammar, limits, scheduler, exactly-once files).
+- ``tools``: MCP servers (the only user of the ``mcp`` SDK), tool approval, running a model
+  turn's tool calls. The tool loop itself is a conversation turn, so it lives in ``chat``.
 - ``render``: everything the user sees; the only user of Rich.
 - ``backends``: the provider protocol and its adapters; the only place that talks HTTP or
   imports an SDK (also the balance query, model lists and ``config doctor``'s probes).
