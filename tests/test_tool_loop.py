@@ -188,7 +188,10 @@ def test_max_steps_bounds_the_model_calls(cli, model):
     r = cli.run("ask", "--tool", "calc", "--yes", "--max-steps", "3", "loop forever")
     assert r.code == 65, r.stderr
     assert len(model.seen) == 3
-    assert "stopped after 3 model calls (--max-steps 3)" in r.stderr
+    assert (
+        "stopped after 3 model calls (--max-steps 3); the model still asked for calc.add"
+        in r.stderr
+    )
     assert "no answer within --max-steps 3" in r.stderr
     assert r.stdout == ""
 
@@ -353,3 +356,15 @@ def test_with_stdin_piped_the_approval_is_read_from_the_terminal(cli, model):
     child.expect_exact("Result: 5")
     finish(cli, child)
     assert messages_of(model.seen[0])[-1]["content"] == "what is 2+3?"
+
+
+def test_chat_at_max_steps_keeps_nothing_and_fails_the_turn(cli, model):
+    model.again = True
+    r = cli.run(
+        "chat", "--session", "m", "--tool", "calc", "--yes", "--max-steps", "2", input="x\n"
+    )
+    assert r.code == 65, r.stderr
+    assert "no answer within --max-steps 2 model calls" in r.stderr
+    assert len(model.seen) == 2
+    session = cli.home / "sessions" / "m.json"
+    assert not session.exists() or json.loads(session.read_text())["turns"] == []

@@ -24,7 +24,7 @@ from deepseek_cli.chat.turn import cut_by_max_tokens, plan_and_warn, reply_cost,
 from deepseek_cli.config import settings as settings_module
 from deepseek_cli.config.settings import RequestFlags, Settings
 from deepseek_cli.conversation import build_messages
-from deepseek_cli.errors import CliError, ExitCode, error_line, io_error
+from deepseek_cli.errors import CliError, ExitCode, NoAnswerError, error_line, io_error
 from deepseek_cli.render import stderr as say
 from deepseek_cli.render.renderer import Renderer
 from deepseek_cli.render.terminal import stderr_columns
@@ -209,10 +209,18 @@ class Repl:
         if status == "ok" and (no_answer := cut_by_max_tokens(plan, run.final.reply)) is not None:
             self._failed(no_answer, prompt)  # nothing to keep; /retry resends
             return
-        if not reply.answer and (status == "interrupted" or run.stopped):
-            what = "interrupted" if status == "interrupted" else "no answer within --max-steps"
-            say.notice(f"{what} before the answer began; nothing kept (/retry resends)")
+        if status == "interrupted" and not reply.answer:
+            say.notice("interrupted before the answer began; nothing kept (/retry resends)")
             self.failed_prompt = prompt
+            return
+        if run.stopped and not reply.answer:
+            self._failed(
+                NoAnswerError(
+                    f"no answer within --max-steps {self.max_steps} model calls",
+                    "/retry resends; start the chat with a larger --max-steps",
+                ),
+                prompt,
+            )
             return
         self.session.turns.append(
             Turn(

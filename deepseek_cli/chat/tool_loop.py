@@ -115,7 +115,7 @@ def run_with_tools(
         if outcome.status != "ok" or not reply.tool_calls:
             return run
         if run.steps >= max_steps:
-            names = ", ".join(dict.fromkeys(c.name for c in reply.tool_calls))
+            names = ", ".join(dict.fromkeys(tools.qualified(c.name) for c in reply.tool_calls))
             say.warning(
                 f"stopped after {run.steps} model calls (--max-steps {max_steps}); "
                 f"the model still asked for {names}"

@@ -21,6 +21,9 @@ from deepseek_cli.tools.toolbox import Tool, Toolbox
 
 
 class ToolSession:
+    """The selected tools (in the order chosen), the toolbox that runs them, and the rules
+    for approving and showing their calls."""
+
     def __init__(
         self,
         toolbox: Toolbox,
@@ -31,7 +34,6 @@ class ToolSession:
         self.toolbox = toolbox
         self.approval = approval
         self.show = show
-        self.names: list[str] = []
         self.tools: tuple[Tool, ...] = ()
         self._reported: set[str] = set()  # servers whose end was said on stderr
 
@@ -52,8 +54,6 @@ class ToolSession:
         ``ConfigError`` for an unknown name or a server that does not start."""
         chosen = self.toolbox.select([name])
         new = tuple(t for t in chosen if t not in self.tools)
-        if name not in self.names:
-            self.names.append(name)
         self.tools = (*self.tools, *new)
         return new
 
@@ -61,8 +61,12 @@ class ToolSession:
         """Deselect a server (all its tools) or one SERVER.TOOL; the tools removed."""
         gone = tuple(t for t in self.tools if name in (t.server, t.qualified))
         self.tools = tuple(t for t in self.tools if t not in gone)
-        self.names = [n for n in self.names if n != name and n.partition(".")[0] != name]
         return gone
+
+    def qualified(self, wire_name: str) -> str:
+        """What the user calls a tool the model called ``wire_name`` (``calc__add``)."""
+        names = {t.wire_name: t.qualified for t in self.tools}
+        return names.get(wire_name, wire_name)
 
     def specs(self) -> tuple[dict[str, Any], ...]:
         """The selected tools as the API's function tools."""
