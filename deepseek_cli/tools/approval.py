@@ -22,6 +22,7 @@ Decision = Literal["run", "refused", "no_terminal"]
 # One line of the user's answer is plenty; a longer one is not an answer to this prompt.
 _MAX_ANSWER = 256
 PROMPT_SUFFIX = "? [y]es [n]o [a]lways "
+_MAX_SHOWN = 4000
 
 Asker = Callable[[str], str]
 
@@ -49,7 +50,7 @@ class Approval:
         if self.ask is None:
             return "no_terminal"
         try:
-            answer = self.ask(f"run {qualified} {short(arguments, 160)}{PROMPT_SUFFIX}")
+            answer = self.ask(f"run {qualified} {_shown(arguments)}{PROMPT_SUFFIX}")
         except EOFError:
             return "refused"
         choice = answer.strip().lower()
@@ -57,6 +58,14 @@ class Approval:
             self.always.add(qualified)
             return "run"
         return "run" if choice in ("y", "yes") else "refused"
+
+
+def _shown(arguments: str) -> str:
+    """The arguments as the user approves them: whole (a cut could hide what matters), up to
+    a bound that keeps a runaway model from flooding the terminal."""
+    if len(arguments) <= _MAX_SHOWN:
+        return arguments
+    return f"{arguments[:_MAX_SHOWN]}… ({len(arguments) - _MAX_SHOWN} more characters)"
 
 
 def short(text: str, limit: int) -> str:
