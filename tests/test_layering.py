@@ -23,6 +23,7 @@ LAYERS = (
     "entry",
     "cli",
     "chat",
+    "compare",
     "batch.remote",
     "batch",
     "tools",
