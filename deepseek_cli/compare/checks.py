@@ -109,4 +109,4 @@ def _one(entry: Any, where: str) -> Check:
             raise CheckError(f"{where}: 'json' takes true or false")
     elif isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise CheckError(f"{where}: 'max_chars' takes a whole number of at least 1")
-    return Check(kind, value)  # type: ignore[arg-type]
+    return Check(kind, value)
