@@ -178,7 +178,21 @@ def _read_input(
 def _batch_id(files: OutputFiles, output: Path) -> str:
     """The job's id: its output file's identity (ledger rows and request ids carry it)."""
     st = os.fstat(files.output.fd)
-    identity = f"{output.resolve()}:{st.st_dev}:{st.st_ino}"
+    return _identity_id(output, st.st_dev, st.st_ino)
+
+
+def batch_id_of(output: Path) -> str | None:
+    """The id of the job that writes ``output`` (``None`` while the file does not exist):
+    what its ledger rows carry, for a command that reads a finished job's rows."""
+    try:
+        st = output.stat()
+    except FileNotFoundError:
+        return None
+    return _identity_id(output, st.st_dev, st.st_ino)
+
+
+def _identity_id(output: Path, dev: int, ino: int) -> str:
+    identity = f"{output.resolve()}:{dev}:{ino}"
     return "b" + hashlib.sha256(identity.encode()).hexdigest()[:12]
 
 

@@ -26,6 +26,7 @@ class RootGroup(LazyGroup):
         "ask": "deepseek_cli.cli.ask:ask",
         "chat": "deepseek_cli.cli.chat:chat",
         "batch": "deepseek_cli.cli.batch.app:app",
+        "compare": "deepseek_cli.cli.compare:compare",
         "models": "deepseek_cli.cli.models:app",
         "usage": "deepseek_cli.cli.usage:app",
         "config": "deepseek_cli.cli.config_cmd:app",

@@ -190,3 +190,17 @@ def _call(row: tuple[Any, ...], texts: bool) -> Call:
         extra = row[len(ROW_COLUMNS) :]
         values.update(zip(_TEXTS, extra, strict=True))
     return Call(**values)
+
+
+def batch_ttft(path: Path, batch_id: str) -> dict[str, int]:
+    """Time to the first token of a batch job's answered calls, by request id (what a batch
+    record does not carry; ``compare`` reports it). No ledger yet is nothing known."""
+    if not path.exists():
+        return {}
+    with store.reading(path) as conn:
+        rows = conn.execute(
+            "SELECT request_id, ttft_ms FROM calls WHERE batch_id = ? AND outcome = 'ok' "
+            "AND request_id IS NOT NULL AND ttft_ms IS NOT NULL",
+            (batch_id,),
+        ).fetchall()
+    return {str(request_id): int(ttft) for request_id, ttft in rows}
