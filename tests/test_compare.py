@@ -62,8 +62,8 @@ class Models:
         model, prompt = body["model"], last_user_text(body)
         self.seen.append((model, prompt))
         if model in self.fail:
-            return http_fixture("deepseek_400_model_not_exist.http")
-        if model == "judge-model":
+            return http_fixture("errors/deepseek_400_model_not_exist.http")
+        if prompt.startswith("You are judging"):
             return openai_completion(judge_says(prompt), model=model)
         return openai_completion(ANSWERS[model][prompt], model=model)
 
@@ -94,7 +94,7 @@ def test_the_done_when_example_reports_end_to_end_and_a_rerun_sends_nothing(cli,
         ],
     )
     args = ["compare", str(questions), *VARIANTS, "--baseline", str(current)]
-    args += ["--judge", "ds:judge-model"]
+    args += ["--judge", "ds:deepseek-v4-flash"]
     r = cli.run(*args)
     assert r.code == 0, r.stderr
     directory = cli.home / "questions.jsonl.compare"
@@ -113,12 +113,13 @@ def test_the_done_when_example_reports_end_to_end_and_a_rerun_sends_nothing(cli,
     # one shown first... the judge picks by content), the JSON question is unparsed.
     assert pro["judge"]["unparsed"] == 1 and flash["judge"]["unparsed"] == 1
     assert flash["judge"]["losses"] == 1  # Lyon against Paris
-    assert report["judge"]["label"] == "ds:judge-model"
-    assert report["judge"]["cost"]  # reported apart
+    assert report["judge"]["label"] == "ds:deepseek-v4-flash"
+    assert report["judge"]["cost"]["USD"] > 0  # reported apart, priced at the judge's model
     # The thinking switch of the variant reached the wire.
-    sent = [m for m, _ in models.seen]
+    judged = [m for m, p in models.seen if p.startswith("You are judging")]
+    sent = [m for m, p in models.seen if not p.startswith("You are judging")]
     assert sent.count("deepseek-v4-pro") == 3 and sent.count("deepseek-v4-flash") == 3
-    assert sent.count("judge-model") == 6
+    assert judged == ["deepseek-v4-flash"] * 6
     md = (directory / "report.md").read_text()
     assert "Lyon, I think." in md and "What is the capital of France?" in md
     assert "ds:deepseek-v4-pro" in r.stdout and "dsc:deepseek-v4-flash@no-think" in r.stdout

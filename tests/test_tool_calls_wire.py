@@ -144,7 +144,7 @@ def test_the_fake_deepseek_rule_refuses_what_deepseek_refuses():
 def test_every_backend_sends_the_history_deepseek_accepts(server, kind):
     def deepseek_rule(recorded):
         if reasoning_not_passed_back(recorded.json.get("input", recorded.json)):
-            return http_fixture("deepseek_400_reasoning_content_not_passed_back.http")
+            return http_fixture("errors/deepseek_400_reasoning_content_not_passed_back.http")
         if kind == "native":
             return native_stream(("8",))
         return openai_stream(("8",))

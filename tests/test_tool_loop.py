@@ -76,7 +76,7 @@ class ToolModel:
         self.seen.append(body)
         native = "input" in body
         if reasoning_not_passed_back(body.get("input", body)):
-            return http_fixture("deepseek_400_reasoning_content_not_passed_back.http")
+            return http_fixture("errors/deepseek_400_reasoning_content_not_passed_back.http")
         messages = messages_of(body)
         last = messages[-1]
         if last["role"] == "user" or self.again:
