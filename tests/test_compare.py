@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakeserver import http_fixture, last_user_text, openai_completion
+from fakeserver import http_fixture, last_user_text, openai_completion, openai_stream
 
 QUESTIONS = [
     {"id": "capital", "prompt": "What is the capital of France?", "expected": "paris"},
@@ -63,9 +63,16 @@ class Models:
         self.seen.append((model, prompt))
         if model in self.fail:
             return http_fixture("errors/deepseek_400_model_not_exist.http")
-        if prompt.startswith("You are judging"):
-            return openai_completion(judge_says(prompt), model=model)
-        return openai_completion(ANSWERS[model][prompt], model=model)
+        text = (
+            judge_says(prompt)
+            if prompt.startswith("You are judging")
+            else (
+                ANSWERS[model].get(prompt, "ok")  # "ok" for anything else (the breaker's ping)
+            )
+        )
+        if body.get("stream"):  # DashScope's thinking models are only served streamed
+            return openai_stream((text,), model=model)
+        return openai_completion(text, model=model)
 
 
 def write_lines(path: Path, lines: list[dict[str, Any]]) -> Path:

@@ -17,6 +17,7 @@ from deepseek_cli.compare.results import Comparison
 from deepseek_cli.compare.summary import VariantSummary, summarize
 from deepseek_cli.compare.table_rows import summary_rows
 from deepseek_cli.errors import CliError, ExitCode
+from deepseek_cli.render import stderr as say
 from deepseek_cli.render.compare_table import print_summary_table
 from deepseek_cli.render.numbers import money
 from deepseek_cli.render.stdout import emit_json
@@ -45,6 +46,7 @@ def finish(comparison: Comparison, *, min_pass: float | None, json_output: bool)
             judged=judged,
             caption=_caption(comparison),
         )
+    say.notice(f"report: {directory / 'report.md'} (and report.json)")
     problem = shortfall(summaries, min_pass)
     if problem is not None:
         raise CompareFailed(problem, f"see {directory / 'report.md'}")
