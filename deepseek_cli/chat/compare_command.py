@@ -22,8 +22,8 @@ from deepseek_cli.config.settings import RequestFlags
 from deepseek_cli.conversation import build_messages
 from deepseek_cli.errors import CliError, error_line
 from deepseek_cli.events import Message, Usage
-from deepseek_cli.render import stderr as say
 from deepseek_cli.render import side_by_side
+from deepseek_cli.render import stderr as say
 from deepseek_cli.render.plain import SilentRenderer
 from deepseek_cli.render.side_by_side import ComparedAnswer
 from deepseek_cli.render.usage_line import SEPARATOR, token_segments, usage_line

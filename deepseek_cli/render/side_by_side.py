@@ -79,9 +79,9 @@ def _print_rich(answers: Sequence[ComparedAnswer]) -> None:
         return
     table = Table(box=box.SIMPLE_HEAD, expand=True, pad_edge=False, header_style="")
     for entry in answers:
-        header = Text(entry.title, style="bold")
-        if entry.usage:
-            header.append("\n" + entry.usage, style="dim")
-        table.add_column(header, ratio=1, overflow="fold", vertical="top")
+        table.add_column(Text(entry.title, style="bold"), ratio=1, overflow="fold")
+    # The usage goes in a row of its own under the titles, not in the header, whose cells
+    # Rich aligns at the bottom: a title would then sit lower when its neighbour's usage wraps.
+    table.add_row(*(Text(entry.usage, style="dim") for entry in answers), end_section=True)
     table.add_row(*(body(entry) for entry in answers))
     console.print(table)
