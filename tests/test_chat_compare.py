@@ -141,3 +141,40 @@ def test_pty_compare_shows_the_answers_side_by_side(cli):
     assert "**" not in row  # Markdown, rendered
     usage = screen[screen.index(header) + 2]  # under the titles' rule
     assert usage.count(" out") == 2  # each model's usage under its name
+
+
+def test_pty_ctrl_c_stops_the_comparison_and_returns_to_the_prompt(cli):
+    def handler(request):
+        if request.json.get("model") == "slow":
+            return openai_stream(answer=["tick "] * 2000, delay=0.02)
+        return None
+
+    cli.server.handler = handler
+    term = Terminal(rows=40, cols=100)
+    env = {**cli.env, "PROMPT_TOOLKIT_NO_CPR": "1"}
+    child = spawn([python(), "-m", "deepseek_cli", "chat"], env, str(cli.home), term)
+    deadline = time.monotonic() + 30
+    pump(child, term, until=deadline, stop=PROMPT)
+    child.sendline("hello")
+    pump(child, term, until=deadline, stop="echo:hello")
+    child.sendline("/compare slow m3")
+    pump(child, term, until=deadline, stop="asking ds:slow")
+    while len(cli.server.requests) < 2:  # the slow model's answer is on its way
+        assert time.monotonic() < deadline, "the slow model was never asked"
+        pump(child, term, until=time.monotonic() + 0.05)
+    child.sendintr()
+    pump(child, term, until=deadline, stop="comparison stopped")
+    child.sendline("next")
+    pump(child, term, until=deadline, stop="echo:next")
+    child.sendline("/exit")
+    pump(child, term, until=deadline)
+    child.close()
+    assert child.exitstatus == 0
+    assert [b["model"] for b in cli.server.bodies()] == [
+        "deepseek-v4-pro",
+        "slow",
+        "deepseek-v4-pro",
+    ]  # m3 was never asked
+    assert cli.server.bodies()[2]["messages"][1] == {"role": "assistant", "content": "echo:hello"}
+    outcomes = [(r["model"], r["outcome"]) for r in cli.ledger_rows()]
+    assert outcomes[1] == ("slow", "interrupted")

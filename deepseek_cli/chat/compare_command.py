@@ -42,6 +42,9 @@ def compare(repl: Repl, args: str) -> None:
     if not repl.session.turns:
         say.notice("nothing to compare yet")
         return
+    if repl.tools is not None and repl.tools.tools:
+        # Tool calls would need approvals per model; the comparison is of the answers alone.
+        say.notice("the compared models are asked without tools")
     last = repl.session.turns[-1]
     # The history the last prompt was sent with: every turn before it, as the chat sent it.
     history = Session(repl.session.name, turns=repl.session.turns[:-1]).history()
