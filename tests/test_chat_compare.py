@@ -178,3 +178,25 @@ def test_pty_ctrl_c_stops_the_comparison_and_returns_to_the_prompt(cli):
     assert cli.server.bodies()[2]["messages"][1] == {"role": "assistant", "content": "echo:hello"}
     outcomes = [(r["model"], r["outcome"]) for r in cli.ledger_rows()]
     assert outcomes[1] == ("slow", "interrupted")
+
+
+def test_pty_narrow_terminal_stacks_the_answers_under_their_names(cli):
+    term = Terminal(rows=40, cols=80)
+    env = {**cli.env, "PROMPT_TOOLKIT_NO_CPR": "1"}
+    child = spawn([python(), "-m", "deepseek_cli", "chat"], env, str(cli.home), term)
+    deadline = time.monotonic() + 30
+    pump(child, term, until=deadline, stop=PROMPT)
+    child.sendline("hello")
+    pump(child, term, until=deadline, stop="echo:hello")
+    child.sendline("/compare m2 m3")
+    pump(child, term, until=deadline, stop="ds:m3 ─")
+    child.sendline("/exit")
+    pump(child, term, until=deadline)
+    child.close()
+    screen = term.lines()
+    start = next(i for i, line in enumerate(screen) if line.startswith("ds:deepseek-v4-pro"))
+    rules = [line.split(" ─")[0] for line in screen[start:] if " ───" in line]
+    assert rules == ["ds:deepseek-v4-pro (this chat)", "ds:m2", "ds:m3"]
+    # Three columns of 80 would be too narrow to read: each answer has the whole width.
+    assert all(line.count("echo:hello") <= 1 for line in screen)
+    assert sum(line == "echo:hello" for line in screen[start:]) == 3

@@ -26,7 +26,7 @@ from deepseek_cli.render import side_by_side
 from deepseek_cli.render import stderr as say
 from deepseek_cli.render.plain import SilentRenderer
 from deepseek_cli.render.side_by_side import ComparedAnswer
-from deepseek_cli.render.usage_line import SEPARATOR, token_segments, usage_line
+from deepseek_cli.render.usage_line import token_segments, usage_segments
 
 USAGE = "usage: /compare MODEL... (each [PROFILE:]MODEL, e.g. deepseek:deepseek-chat)"
 
@@ -87,7 +87,7 @@ def _original(turn: Turn) -> ComparedAnswer:
     return ComparedAnswer(
         f"{turn.profile}:{turn.model} (this chat{mark})",
         turn.answer,
-        SEPARATOR.join(token_segments(usage, money)),
+        tuple(token_segments(usage, money)),
     )
 
 
@@ -109,4 +109,5 @@ def _ask(repl: Repl, name: str, prompt: str, history: tuple[Message, ...]) -> Co
         # A script's exit code says a comparison failed, as it does for a failed turn.
         repl.last_failure = exc.exit_code
         return ComparedAnswer(title, error=error_line(exc))
-    return ComparedAnswer(title, outcome.reply.answer, usage_line(outcome.reply, outcome.cost))
+    segments = usage_segments(outcome.reply, outcome.cost)
+    return ComparedAnswer(title, outcome.reply.answer, tuple(segments))

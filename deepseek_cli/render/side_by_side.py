@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from deepseek_cli.redaction import redact
 from deepseek_cli.render.stdout import emit
+from deepseek_cli.render.usage_line import SEPARATOR, wrap_segments
 
 # Narrower than this a column of prose is a word or two per line: stack the answers instead.
 MIN_COLUMN = 30
@@ -26,7 +27,7 @@ class ComparedAnswer:
 
     title: str
     answer: str = ""
-    usage: str = ""
+    usage: tuple[str, ...] = ()  # the usage line's segments, wrapped to the room there is
     error: str | None = None
 
 
@@ -47,7 +48,7 @@ def plain_text(answers: Sequence[ComparedAnswer]) -> str:
         else:
             lines.append(entry.answer.rstrip("\n"))
         if entry.usage:
-            lines.append(entry.usage)
+            lines.append(SEPARATOR.join(entry.usage))
         sections.append("\n".join(lines))
     return "\n\n".join(sections) + "\n"
 
@@ -69,12 +70,13 @@ def _print_rich(answers: Sequence[ComparedAnswer]) -> None:
     if not answers:
         return
     # Rich's SIMPLE_HEAD box: a space of padding each side of every column, a border between.
-    if (console.width - 3 * len(answers)) // len(answers) < MIN_COLUMN:
+    column = (console.width - 3 * len(answers)) // len(answers)
+    if column < MIN_COLUMN:
         for entry in answers:
             console.print(Rule(Text(entry.title, style="bold"), align="left"))
             console.print(body(entry))
             if entry.usage:
-                console.print(Text(entry.usage, style="dim"))
+                console.print(Text(wrap_segments(list(entry.usage), console.width), style="dim"))
         console.print()
         return
     table = Table(box=box.SIMPLE_HEAD, expand=True, pad_edge=False, header_style="")
@@ -82,6 +84,7 @@ def _print_rich(answers: Sequence[ComparedAnswer]) -> None:
         table.add_column(Text(entry.title, style="bold"), ratio=1, overflow="fold")
     # The usage goes in a row of its own under the titles, not in the header, whose cells
     # Rich aligns at the bottom: a title would then sit lower when its neighbour's usage wraps.
-    table.add_row(*(Text(entry.usage, style="dim") for entry in answers), end_section=True)
+    usages = (Text(wrap_segments(list(e.usage), column), style="dim") for e in answers)
+    table.add_row(*usages, end_section=True)
     table.add_row(*(body(entry) for entry in answers))
     console.print(table)
