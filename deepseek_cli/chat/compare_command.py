@@ -61,10 +61,10 @@ def compare(repl: Repl, args: str) -> None:
 
 def flags_for(flags: RequestFlags, name: str) -> RequestFlags:
     """The chat's options with the model ``[PROFILE:]MODEL``; a profile without a model
-    (``ds:``) means that profile's default model."""
+    (``ds:``) means that profile's default model, no profile (``:m2``) the one in use."""
     profile, colon, model = name.partition(":")
     if colon:
-        return dataclasses.replace(flags, profile=profile, model=model or None)
+        return dataclasses.replace(flags, profile=profile or flags.profile, model=model or None)
     return dataclasses.replace(flags, model=name)
 
 
@@ -84,8 +84,10 @@ def _original(turn: Turn) -> ComparedAnswer:
     cost = turn.cost
     money = Cost(cost["amount"], cost["currency"], cost.get("cache_saved") or 0.0) if cost else None
     mark = ", interrupted" if turn.status == "interrupted" else ""
+    # Sessions from before turns recorded their profile have only the model.
+    name = f"{turn.profile}:{turn.model}" if turn.profile else turn.model
     return ComparedAnswer(
-        f"{turn.profile}:{turn.model} (this chat{mark})",
+        f"{name} (this chat{mark})",
         turn.answer,
         tuple(token_segments(usage, money)),
     )
