@@ -15,7 +15,7 @@ from pathlib import Path
 
 from deepseek_cli.catalog.models import EFFORT_LEVELS
 from deepseek_cli.catalog.pricing import Cost, Spend
-from deepseek_cli.chat import prompt_input, sessions, tool_commands
+from deepseek_cli.chat import compare_command, prompt_input, sessions, tool_commands
 from deepseek_cli.chat.repl import Command, ExitRepl, Repl
 from deepseek_cli.chat.sessions import Session
 from deepseek_cli.errors import CliError, error_line
@@ -320,6 +320,9 @@ def _sessions(repl: Repl, args: str) -> None:
 command("tools", "", "list the tools the model may call")(tool_commands.show_tools)
 command("tool", "NAME|-NAME", "let the model use an MCP server or SERVER.TOOL; -NAME removes")(
     tool_commands.change_tools
+)
+command("compare", "MODEL...", "the last prompt again on other models, answers side by side")(
+    compare_command.compare
 )
 
 

@@ -10,6 +10,7 @@ import textwrap
 
 from deepseek_cli.catalog.pricing import Cost
 from deepseek_cli.conversation import Reply
+from deepseek_cli.events import Usage
 from deepseek_cli.render.numbers import cache_share, cost_text, with_savings
 
 
@@ -19,8 +20,21 @@ def usage_line(reply: Reply, cost: Cost | None, width: int | None = None) -> str
 
 
 def usage_segments(reply: Reply, cost: Cost | None) -> list[str]:
-    parts = []
     usage = reply.usage
+    parts = token_segments(usage, cost)
+    parts.append(f"{reply.latency_ms / 1000:.2f} s")
+    if reply.ttft_ms is not None:
+        parts.append(f"first token {reply.ttft_ms / 1000:.2f} s")
+    if usage is not None and reply.first_token_at is not None and reply.ended is not None:
+        span = reply.ended - reply.first_token_at
+        if span > 0 and usage.output_tokens:
+            parts.append(f"{usage.output_tokens / span:.1f} tok/s")
+    return parts
+
+
+def token_segments(usage: Usage | None, cost: Cost | None) -> list[str]:
+    """Tokens and cost alone: all a saved turn records (its timing is not kept)."""
+    parts = []
     if usage is not None:
         parts.append(f"{usage.input_tokens} in")
         if usage.cached_tokens:
@@ -32,13 +46,6 @@ def usage_segments(reply: Reply, cost: Cost | None) -> list[str]:
     else:
         parts.append("usage not reported")
     parts.append(with_savings(cost_text(cost), {cost.currency: cost.saved} if cost else {}))
-    parts.append(f"{reply.latency_ms / 1000:.2f} s")
-    if reply.ttft_ms is not None:
-        parts.append(f"first token {reply.ttft_ms / 1000:.2f} s")
-    if usage is not None and reply.first_token_at is not None and reply.ended is not None:
-        span = reply.ended - reply.first_token_at
-        if span > 0 and usage.output_tokens:
-            parts.append(f"{usage.output_tokens / span:.1f} tok/s")
     return parts
 
 
