@@ -75,20 +75,20 @@ def test_one_failing_model_is_one_line_and_the_others_are_shown(cli):
         return None
 
     cli.server.handler = handler
-    result = cli.run("chat", input="q1\n/compare bad m2 nosuch:m4\n")
+    result = cli.run("chat", input="q1\n/compare bad m2 m4@turbo\n")
     blocks = result.stdout.split("echo:q1\n", 1)[1].strip("\n").split("\n\n")
     titles = [b.splitlines()[0] for b in blocks]
     assert titles == [
         "== ds:deepseek-v4-pro (this chat) ==",
         "== ds:bad ==",
         "== ds:m2 ==",
-        "== nosuch:m4 ==",
+        "== m4@turbo ==",
     ]
     bad, good, unknown = blocks[1:]
     assert len(bad.splitlines()) == 2 and bad.splitlines()[1].startswith("error: ")
     assert "Model Not Exist" in bad and "HTTP 400" in bad
     assert good.splitlines()[1] == "echo:q1"
-    assert len(unknown.splitlines()) == 2 and "nosuch" in unknown.splitlines()[1]
+    assert len(unknown.splitlines()) == 2 and "@turbo" in unknown.splitlines()[1]
     assert [b["model"] for b in cli.server.bodies()] == ["deepseek-v4-pro", "bad", "m2"]
     outcomes = [(r["model"], r["outcome"]) for r in cli.ledger_rows()]
     assert outcomes[1][0] == "bad" and outcomes[1][1] != "ok"
@@ -200,3 +200,10 @@ def test_pty_narrow_terminal_stacks_the_answers_under_their_names(cli):
     # Three columns of 80 would be too narrow to read: each answer has the whole width.
     assert all(line.count("echo:hello") <= 1 for line in screen)
     assert sum(line == "echo:hello" for line in screen[start:]) == 3
+
+
+def test_a_model_name_with_a_colon_stays_a_model_as_in_deepseek_compare(cli):
+    result = cli.run("chat", input="q1\n/compare llama3:8b ds:m5@no-think\n")
+    assert result.code == 0, result.stderr
+    assert [b["model"] for b in cli.server.bodies()] == ["deepseek-v4-pro", "llama3:8b", "m5"]
+    assert "== ds:llama3:8b ==" in result.stdout

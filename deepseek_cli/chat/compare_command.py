@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import dataclasses
 import shlex
+from collections.abc import Collection
 
 from deepseek_cli.catalog.pricing import Cost
 from deepseek_cli.chat.repl import ExitRepl, Repl
 from deepseek_cli.chat.sessions import Session, Turn
 from deepseek_cli.chat.turn import cut_by_max_tokens, plan_and_warn, run_turn
+from deepseek_cli.compare.variants import parse_variant
 from deepseek_cli.config import settings as settings_module
+from deepseek_cli.config.profiles import profile_names
 from deepseek_cli.config.settings import RequestFlags
 from deepseek_cli.conversation import build_messages
 from deepseek_cli.errors import CliError, error_line
@@ -28,7 +31,7 @@ from deepseek_cli.render.plain import SilentRenderer
 from deepseek_cli.render.side_by_side import ComparedAnswer
 from deepseek_cli.render.usage_line import token_segments, usage_segments
 
-USAGE = "usage: /compare MODEL... (each [PROFILE:]MODEL, e.g. deepseek:deepseek-chat)"
+USAGE = "usage: /compare MODEL... (each [PROFILE:]MODEL[@no-think...], e.g. deepseek:deepseek-chat)"
 
 
 def compare(repl: Repl, args: str) -> None:
@@ -59,13 +62,13 @@ def compare(repl: Repl, args: str) -> None:
         raise ExitRepl  # nobody reads the answers any more, as after a turn
 
 
-def flags_for(flags: RequestFlags, name: str) -> RequestFlags:
-    """The chat's options with the model ``[PROFILE:]MODEL``; a profile without a model
-    (``ds:``) means that profile's default model, no profile (``:m2``) the one in use."""
-    profile, colon, model = name.partition(":")
-    if colon:
-        return dataclasses.replace(flags, profile=profile or flags.profile, model=model or None)
-    return dataclasses.replace(flags, model=name)
+def flags_for(flags: RequestFlags, name: str, profiles: Collection[str]) -> RequestFlags:
+    """The chat's options with the variant ``name``, read as ``deepseek compare`` reads one
+    (``[PROFILE:]MODEL[@think|@no-think|@effort=L|@budget=N]``; a prefix is a profile only
+    when one has that name). ``ds:`` means that profile's default model."""
+    if name.endswith(":") and name[:-1] in profiles:
+        return dataclasses.replace(flags, profile=name[:-1], model=None)
+    return parse_variant(name, profiles).flags(flags)
 
 
 def _original(turn: Turn) -> ComparedAnswer:
@@ -96,7 +99,8 @@ def _original(turn: Turn) -> ComparedAnswer:
 def _ask(repl: Repl, name: str, prompt: str, history: tuple[Message, ...]) -> ComparedAnswer:
     title = name
     try:
-        settings = settings_module.load(flags_for(repl.flags, name), repl.env)
+        profiles = profile_names(repl.settings.config.data)
+        settings = settings_module.load(flags_for(repl.flags, name, profiles), repl.env)
         title = f"{settings.profile.name}:{settings.profile.model}"
         request = settings.chat_request(
             build_messages(prompt, system=settings.system, history=history)
