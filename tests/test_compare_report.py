@@ -23,7 +23,7 @@ from deepseek_cli.compare.report_json import report_json
 from deepseek_cli.compare.report_md import report_md
 from deepseek_cli.compare.results import Answer, Comparison, Item, Judging, Variant, Verdict
 from deepseek_cli.compare.summary import JudgeCounts, percentile, summarize
-from deepseek_cli.compare.table_rows import summary_rows
+from deepseek_cli.compare.table_rows import print_summary, summary_rows
 from deepseek_cli.render.compare_table import print_summary_table
 
 PARIS = (Check("expected", "Paris"),)
@@ -397,3 +397,23 @@ def test_terminal_table_shows_every_variant_and_value(capsys):
     out = capsys.readouterr().out
     for text in ("a", "b", "c", "reference", "1/1/1 (1 unparsed, 1 failed)"):
         assert text in out
+
+
+def test_the_judge_cost_is_reported_apart(capsys):
+    c = judged()
+    print_summary(c, terminal=False)
+    out = capsys.readouterr().out
+    table, judge_line = out.rstrip("\n").rsplit("\n", 1)
+    assert judge_line == (
+        "judge: judge against a (W/T/L: wins, ties, losses); judge cost $0.5 + unknown (2 calls)"
+    )
+    assert "$0.5" not in table  # in no variant's cost
+    assert "$0.5 + unknown (2 calls)" in report_md(c).split("## Judge")[1].split("## Items")[0]
+
+
+def test_without_a_judge_the_summary_is_only_the_table(capsys):
+    c = Comparison([Item("q", "?")], [Variant("a", "model", {"q": ok(cost=usd(0.25))})])
+    print_summary(c, terminal=False)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and "$0.25" in lines[1]
+    assert "## Judge" not in report_md(c)

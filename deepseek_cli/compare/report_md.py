@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from deepseek_cli.compare.results import Answer, Comparison, Item, Judging, Verdict
-from deepseek_cli.compare.table_rows import amounts_text, cost_text, ms_text, summary_rows
+from deepseek_cli.compare.table_rows import amounts_text, judge_cost_text, ms_text, summary_rows
 from deepseek_cli.render.compare_table import summary_cells, summary_columns
 
 # Characters that can start Markdown structure inline; a backslash makes each literal.
@@ -77,11 +77,7 @@ def _table(c: Comparison) -> str:
 
 
 def _judge(judging: Judging, prompt: str | None) -> str:
-    cost = cost_text(judging.cost, 0) if judging.cost or not judging.unpriced else ""
-    if judging.unpriced:
-        calls = "call" if judging.unpriced == 1 else "calls"
-        unknown = f"unknown ({judging.unpriced} {calls})"
-        cost = f"{cost} + {unknown}" if cost else unknown
+    cost = judge_cost_text(judging)
     text = (
         f"Judge: {inline(judging.label)}, comparing each variant with "
         f"{inline(judging.reference)} (the reference), item by item, in a seeded random "
