@@ -417,3 +417,16 @@ def test_without_a_judge_the_summary_is_only_the_table(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2 and "$0.25" in lines[1]
     assert "## Judge" not in report_md(c)
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("my_questions.jsonl", "`my_questions.jsonl`"),  # as is: escapes do not work in code
+        ("odd`name|x.jsonl", "odd\\`name\\|x.jsonl"),
+        ("", "the input"),
+    ],
+)
+def test_report_md_names_the_input_safely(name, shown):
+    c = Comparison([Item("q", "?")], [Variant("a", "model", {"q": ok()})], input=name)
+    assert report_md(c).splitlines()[2].startswith(f"Input: {shown}, 1 line; 1 variant.")

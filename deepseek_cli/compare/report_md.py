@@ -53,13 +53,15 @@ def fenced(text: str) -> str:
 def _intro(c: Comparison) -> str:
     shown = len(c.items)
     total = c.total_lines or shown
-    lines = f"{shown:,} of {total:,} lines" if total != shown else f"{shown:,} lines"
-    source = f"`{inline(c.input)}`" if c.input else "the input"
-    # A code span cannot hold its own delimiter; the escaped name goes outside one then.
-    if "`" in c.input:
-        source = inline(c.input)
+    noun = "line" if total == 1 else "lines"
+    lines = f"{shown:,} of {total:,} {noun}" if total != shown else f"{shown:,} {noun}"
+    # A code span shows its text as is (no escapes work in it), so only a name that holds no
+    # backtick and no line break goes in one; any other is escaped instead.
+    plain = c.input and "`" not in c.input and len(c.input.splitlines()) == 1
+    source = f"`{c.input}`" if plain else inline(c.input) or "the input"
     return (
-        f"Input: {source}, {lines}; {len(c.variants)} variants. Projected cost: the whole "
+        f"Input: {source}, {lines}; {len(c.variants)} "
+        f"{'variant' if len(c.variants) == 1 else 'variants'}. Projected cost: the whole "
         "input at each variant's cost per answered item. Unknown costs stay unknown."
     )
 
