@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from deepseek_cli.compare.results import Answer, Comparison, Item, Judging, Verdict
-from deepseek_cli.compare.table_rows import amounts_text, cost_text, ms_text, summary_rows
+from deepseek_cli.compare.table_rows import amounts_text, judge_cost_text, ms_text, summary_rows
 from deepseek_cli.render.compare_table import summary_cells, summary_columns
 
 # Characters that can start Markdown structure inline; a backslash makes each literal.
@@ -53,13 +53,15 @@ def fenced(text: str) -> str:
 def _intro(c: Comparison) -> str:
     shown = len(c.items)
     total = c.total_lines or shown
-    lines = f"{shown:,} of {total:,} lines" if total != shown else f"{shown:,} lines"
-    source = f"`{inline(c.input)}`" if c.input else "the input"
-    # A code span cannot hold its own delimiter; the escaped name goes outside one then.
-    if "`" in c.input:
-        source = inline(c.input)
+    noun = "line" if total == 1 else "lines"
+    lines = f"{shown:,} of {total:,} {noun}" if total != shown else f"{shown:,} {noun}"
+    # A code span shows its text as is (no escapes work in it), so only a name that holds no
+    # backtick and no line break goes in one; any other is escaped instead.
+    plain = c.input and "`" not in c.input and len(c.input.splitlines()) == 1
+    source = f"`{c.input}`" if plain else inline(c.input) or "the input"
     return (
-        f"Input: {source}, {lines}; {len(c.variants)} variants. Projected cost: the whole "
+        f"Input: {source}, {lines}; {len(c.variants)} "
+        f"{'variant' if len(c.variants) == 1 else 'variants'}. Projected cost: the whole "
         "input at each variant's cost per answered item. Unknown costs stay unknown."
     )
 
@@ -77,11 +79,7 @@ def _table(c: Comparison) -> str:
 
 
 def _judge(judging: Judging, prompt: str | None) -> str:
-    cost = cost_text(judging.cost, 0) if judging.cost or not judging.unpriced else ""
-    if judging.unpriced:
-        calls = "call" if judging.unpriced == 1 else "calls"
-        unknown = f"unknown ({judging.unpriced} {calls})"
-        cost = f"{cost} + {unknown}" if cost else unknown
+    cost = judge_cost_text(judging)
     text = (
         f"Judge: {inline(judging.label)}, comparing each variant with "
         f"{inline(judging.reference)} (the reference), item by item, in a seeded random "

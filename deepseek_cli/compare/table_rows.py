@@ -11,13 +11,26 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from deepseek_cli.compare.results import Comparison
+from deepseek_cli.compare.results import Comparison, Judging
 from deepseek_cli.compare.summary import JudgeCounts, VariantSummary, summarize
-from deepseek_cli.render.compare_table import SummaryRow
+from deepseek_cli.render.compare_table import SummaryRow, print_summary_table
 from deepseek_cli.render.numbers import money
+from deepseek_cli.render.stdout import emit
 
 NONE = "-"
 UNKNOWN = "unknown"
+
+
+def print_summary(c: Comparison, *, terminal: bool | None = None) -> None:
+    """The summary on stdout (a table on a terminal, aligned text in a pipe), then the judge
+    and its own cost on a line of their own: kept out of every variant's numbers."""
+    print_summary_table(summary_rows(c), judged=c.judging is not None, terminal=terminal)
+    if c.judging is not None:
+        judging = c.judging
+        emit(
+            f"\njudge: {judging.label} against {judging.reference} (W/T/L: wins, ties, losses); "
+            f"judge cost {judge_cost_text(judging)}\n"
+        )
 
 
 def summary_rows(c: Comparison) -> list[SummaryRow]:
@@ -83,3 +96,12 @@ def judge_text(counts: JudgeCounts | None) -> str:
     if counts.errors:
         extra.append(f"{counts.errors} failed")
     return f"{text} ({', '.join(extra)})" if extra else text
+
+
+def judge_cost_text(judging: Judging) -> str:
+    """The judge's own cost: each currency, and the calls with no known price."""
+    parts = [money(amount, currency) for currency, amount in sorted(judging.cost.items())]
+    if judging.unpriced:
+        calls = "call" if judging.unpriced == 1 else "calls"
+        parts.append(f"unknown ({judging.unpriced} {calls})")
+    return " + ".join(parts) if parts else "0"
