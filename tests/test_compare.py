@@ -273,3 +273,14 @@ def test_piped_stdout_is_a_plain_table_and_json_is_the_report(cli, models):
     r = cli.run("compare", str(path), *VARIANTS, "--json")
     data = json.loads(r.stdout)
     assert data == json.loads((cli.home / "q.jsonl.compare" / "report.json").read_text())
+
+
+def test_help_shows_the_judge_prompt_as_sent(cli):
+    from deepseek_cli.compare.judge import JUDGE_PROMPT
+
+    r = cli.run("compare", "--help")
+    assert r.code == 0, r.stderr
+    shown = [line.strip() for line in r.stdout.splitlines()]
+    for line in JUDGE_PROMPT.splitlines():
+        if line.strip():
+            assert line.strip() in shown, line

@@ -60,6 +60,7 @@ HELP = [
     ["config", "doctor"],
     ["completion"],
     ["tools"],
+    ["compare"],
 ]
 
 
@@ -83,6 +84,7 @@ USAGE_LINES = {
     ("models", "show"): "Usage: deepseek models show [OPTIONS] NAME",
     ("completion",): "Usage: deepseek completion [OPTIONS] SHELL",
     ("ask",): "Usage: deepseek ask [OPTIONS] [PROMPT...]",
+    ("compare",): "Usage: deepseek compare [OPTIONS] INPUT",
 }
 
 

@@ -15,11 +15,9 @@ from deepseek_cli.compare.report_json import report_json
 from deepseek_cli.compare.report_md import report_md
 from deepseek_cli.compare.results import Comparison
 from deepseek_cli.compare.summary import VariantSummary, summarize
-from deepseek_cli.compare.table_rows import summary_rows
+from deepseek_cli.compare.table_rows import print_summary
 from deepseek_cli.errors import CliError, ExitCode
 from deepseek_cli.render import stderr as say
-from deepseek_cli.render.compare_table import print_summary_table
-from deepseek_cli.render.numbers import money
 from deepseek_cli.render.stdout import emit_json
 from deepseek_cli.safefile import write_atomic
 
@@ -40,12 +38,7 @@ def finish(comparison: Comparison, *, min_pass: float | None, json_output: bool)
     if json_output:
         emit_json(report, indent=2)
     else:
-        judged = comparison.judging is not None
-        print_summary_table(
-            summary_rows(comparison),
-            judged=judged,
-            caption=_caption(comparison),
-        )
+        print_summary(comparison)
     say.notice(f"report: {directory / 'report.md'} (and report.json)")
     problem = shortfall(summaries, min_pass)
     if problem is not None:
@@ -65,17 +58,3 @@ def shortfall(summaries: list[VariantSummary], min_pass: float | None) -> str | 
                 f"{s.label}: pass rate {s.pass_rate:.0%} is under --min-pass {min_pass:g}"
             )
     return "; ".join(reasons) or None
-
-
-def _caption(c: Comparison) -> str:
-    shown = (
-        f"{len(c.items):,} of {c.total_lines:,} lines"
-        if len(c.items) < c.total_lines
-        else (f"{len(c.items):,} lines")
-    )
-    judge = ""
-    if c.judging is not None:
-        cost = ", ".join(money(amount, cur) for cur, amount in sorted(c.judging.cost.items()))
-        judge = f" · judge {c.judging.label} against {c.judging.reference}"
-        judge += f" (cost {cost or 'unknown'})"
-    return f"{shown}{judge} · report: {Path(c.directory) / 'report.md'}"
