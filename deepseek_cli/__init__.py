@@ -6,6 +6,7 @@ The package is layered; each folder is one layer and imports only from the layer
 
 - ``cli``: the Typer app, one module per command, the single error boundary. Glue only.
 - ``chat``: one conversation turn end to end (shared by ``ask`` and ``chat``) and the REPL.
+- ``compare``: ``deepseek compare`` (variants, checks, baseline, judge, report) over batch jobs.
 - ``batch.remote``: jobs on a provider's Batch service; built on the local engine below.
 - ``batch``: the local batch engine (input grammar, limits, scheduler, exactly-once files).
 - ``tools``: MCP servers (the only user of the ``mcp`` SDK), tool approval, running a model
