@@ -109,6 +109,21 @@ def test_nothing_to_compare_and_usage(cli):
 PROMPT = "deepseek-v4-pro ›"
 
 
+def chat_in(cli, term):
+    """``deepseek chat`` in a pseudo-terminal, at its first prompt; the child and a deadline."""
+    env = {**cli.env, "PROMPT_TOOLKIT_NO_CPR": "1"}
+    child = spawn([python(), "-m", "deepseek_cli", "chat"], env, str(cli.home), term)
+    deadline = time.monotonic() + 30
+    pump(child, term, until=deadline, stop=PROMPT)
+    return child, deadline
+
+
+def leave(child, term, deadline) -> None:
+    child.sendline("/exit")
+    pump(child, term, until=deadline)
+    child.close()
+
+
 def test_pty_compare_shows_the_answers_side_by_side(cli):
     cli.server.enqueue(openai_stream(answer=["alpha from pro"]))
 
@@ -119,17 +134,12 @@ def test_pty_compare_shows_the_answers_side_by_side(cli):
 
     cli.server.handler = handler
     term = Terminal(rows=40, cols=100)
-    env = {**cli.env, "PROMPT_TOOLKIT_NO_CPR": "1"}
-    child = spawn([python(), "-m", "deepseek_cli", "chat"], env, str(cli.home), term)
-    deadline = time.monotonic() + 30
-    pump(child, term, until=deadline, stop=PROMPT)
+    child, deadline = chat_in(cli, term)
     child.sendline("hello")
     pump(child, term, until=deadline, stop="alpha from pro")
     child.sendline("/compare m2")
     pump(child, term, until=deadline, stop="beta from m2")
-    child.sendline("/exit")
-    pump(child, term, until=deadline)
-    child.close()
+    leave(child, term, deadline)
     assert child.exitstatus == 0
     screen = term.lines()
     # One row holds both headers, and one row both answers: columns, not sections.
@@ -151,10 +161,7 @@ def test_pty_ctrl_c_stops_the_comparison_and_returns_to_the_prompt(cli):
 
     cli.server.handler = handler
     term = Terminal(rows=40, cols=100)
-    env = {**cli.env, "PROMPT_TOOLKIT_NO_CPR": "1"}
-    child = spawn([python(), "-m", "deepseek_cli", "chat"], env, str(cli.home), term)
-    deadline = time.monotonic() + 30
-    pump(child, term, until=deadline, stop=PROMPT)
+    child, deadline = chat_in(cli, term)
     child.sendline("hello")
     pump(child, term, until=deadline, stop="echo:hello")
     child.sendline("/compare slow m3")
@@ -166,9 +173,7 @@ def test_pty_ctrl_c_stops_the_comparison_and_returns_to_the_prompt(cli):
     pump(child, term, until=deadline, stop="comparison stopped")
     child.sendline("next")
     pump(child, term, until=deadline, stop="echo:next")
-    child.sendline("/exit")
-    pump(child, term, until=deadline)
-    child.close()
+    leave(child, term, deadline)
     assert child.exitstatus == 0
     assert [b["model"] for b in cli.server.bodies()] == [
         "deepseek-v4-pro",
@@ -182,17 +187,12 @@ def test_pty_ctrl_c_stops_the_comparison_and_returns_to_the_prompt(cli):
 
 def test_pty_narrow_terminal_stacks_the_answers_under_their_names(cli):
     term = Terminal(rows=40, cols=80)
-    env = {**cli.env, "PROMPT_TOOLKIT_NO_CPR": "1"}
-    child = spawn([python(), "-m", "deepseek_cli", "chat"], env, str(cli.home), term)
-    deadline = time.monotonic() + 30
-    pump(child, term, until=deadline, stop=PROMPT)
+    child, deadline = chat_in(cli, term)
     child.sendline("hello")
     pump(child, term, until=deadline, stop="echo:hello")
     child.sendline("/compare m2 m3")
     pump(child, term, until=deadline, stop="ds:m3 ─")
-    child.sendline("/exit")
-    pump(child, term, until=deadline)
-    child.close()
+    leave(child, term, deadline)
     screen = term.lines()
     start = next(i for i, line in enumerate(screen) if line.startswith("ds:deepseek-v4-pro"))
     rules = [line.split(" ─")[0] for line in screen[start:] if " ───" in line]
