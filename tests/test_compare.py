@@ -284,3 +284,26 @@ def test_help_shows_the_judge_prompt_as_sent(cli):
     for line in JUDGE_PROMPT.splitlines():
         if line.strip():
             assert line.strip() in shown, line
+
+
+def test_max_cost_is_one_budget_for_the_whole_comparison(cli, models):
+    # Small reservations: alone, the second variant would fit in what the first leaves of
+    # the budget many times over; only a budget shared across variants stops it.
+    path = write_lines(cli.home / "q.jsonl", [{**q, "max_tokens": 5} for q in QUESTIONS])
+    r = cli.run("compare", str(path), "-m", "ds:deepseek-v4-pro", "--max-cost", "0.00000001")
+    assert r.code == 75, r.stderr
+    assert "--max-cost" in r.stderr or "budget" in r.stderr
+    assert models.seen == []
+    r = cli.run("compare", str(path), "-m", "ds:deepseek-v4-pro", "--json")
+    assert r.code == 0, r.stderr
+    spent = json.loads(r.stdout)["variants"][0]["cost"]["USD"]
+    # What the first variant spent leaves nothing for the second: it stops, resumable, and
+    # the first sends nothing again.
+    budget = f"{spent * 1.01:.12f}"
+    before = len(models.seen)
+    r = cli.run("compare", str(path), *VARIANTS, "--max-cost", budget)
+    assert r.code == 75, r.stderr
+    assert len(models.seen) == before
+    r = cli.run("compare", str(path), *VARIANTS, "--max-cost", "1")
+    assert r.code == 0, r.stderr
+    assert [m for m, _ in models.seen[before:]] == ["deepseek-v4-flash"] * 3
