@@ -116,8 +116,8 @@ def test_the_done_when_example_reports_end_to_end_and_a_rerun_sends_nothing(cli,
     assert variants["baseline"]["cost"] == {}  # sends nothing
     assert pro["cost"] and all(v > 0 for v in pro["cost"].values())
     assert pro["projected"]  # the whole input at its price
-    # Judged against the baseline: pro ties on capital (both say Paris: "A" wins for the
-    # one shown first... the judge picks by content), the JSON question is unparsed.
+    # Judged against the baseline: the judge cannot decide the JSON question (unparsed for
+    # both variants), and flash's "Lyon" loses to the baseline's Paris.
     assert pro["judge"]["unparsed"] == 1 and flash["judge"]["unparsed"] == 1
     assert flash["judge"]["losses"] == 1  # Lyon against Paris
     assert report["judge"]["label"] == "ds:deepseek-v4-flash"

@@ -151,9 +151,8 @@ def test_currencies_are_kept_apart():
         "m",
         "model",
         {"q0": ok(cost=usd(0.01)), "q1": ok(cost=cny), "q2": ok(cost=usd(0.03))},
-        projected={"USD": 2.0, "CNY": 7.0},
     )
-    c = Comparison(items, [variant])
+    c = Comparison(items, [variant], total_lines=100)
     s = one(c, "m")
     assert s.cost == {"USD": pytest.approx(0.04), "CNY": pytest.approx(0.07)}
     assert s.cost_per_item == {"USD": pytest.approx(0.02), "CNY": pytest.approx(0.07)}

@@ -13,13 +13,11 @@ from deepseek_cli.render import stderr as say
 
 
 def show_tools(repl: Repl, args: str) -> None:
-    tools = repl.tools.tools if repl.tools is not None else ()
-    if not tools:
+    if repl.tools is None or not repl.tools.tools:
         say.notice("no tools in use; /tool NAME adds an MCP server's tools ([mcp.NAME] in config)")
         return
-    approval = repl.tools.approval if repl.tools is not None else None
-    for tool in tools:
-        asks = approval is not None and not approval.approved_without_asking(tool.qualified)
+    for tool in repl.tools.tools:
+        asks = not repl.tools.approval.approved_without_asking(tool.qualified)
         say.write_line(
             "plain", f"  {tool.qualified:<24} {'asks' if asks else 'runs'}  {tool.summary[:60]}"
         )

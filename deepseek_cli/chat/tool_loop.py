@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from deepseek_cli.backends.params import Plan
-from deepseek_cli.catalog.pricing import Cost
+from deepseek_cli.catalog.pricing import Cost, Spend
 from deepseek_cli.chat.turn import Outcome, run_turn
 from deepseek_cli.config.settings import Settings
 from deepseek_cli.conversation import Reply
@@ -66,13 +66,10 @@ class ToolRun:
 
     def total_cost(self) -> Cost | None:
         """Every call's cost added up; unknown when any is unknown or they differ in currency."""
-        costs = [o.cost for o in self.outcomes]
-        if not costs or any(c is None for c in costs):
-            return None
-        known = [c for c in costs if c is not None]
-        if len({c.currency for c in known}) != 1:
-            return None
-        return Cost(sum(c.amount for c in known), known[0].currency, sum(c.saved for c in known))
+        spend = Spend()
+        for outcome in self.outcomes:
+            spend.add(outcome.cost)
+        return spend.total()
 
 
 def _sum_usage(usages: list[Usage]) -> Usage:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from deepseek_cli.compare.collect import error_text
 from deepseek_cli.compare.results import Answer
 from deepseek_cli.errors import InputDataError, UsageError
 from deepseek_cli.safefile import MiB, size_text
@@ -78,13 +80,10 @@ def read_baseline(spec: str, ids: set[str]) -> Baseline:
     return Baseline(name, answers, unknown)
 
 
-def _answer(obj: dict[str, object]) -> Answer | None:
+def _answer(obj: dict[str, Any]) -> Answer | None:
     text = obj.get("answer")
     if isinstance(text, str):
         return Answer(text)
-    error = obj.get("error")
-    if isinstance(error, dict):
-        return Answer(None, error=str(error.get("message") or error.get("kind") or "error"))
-    if isinstance(error, str):
-        return Answer(None, error=error)
+    if isinstance(obj.get("error"), dict | str):
+        return Answer(None, error=error_text(obj))
     return None

@@ -1,4 +1,4 @@
-"""A variant's answers read back from its batch files: records, errors, checks, projection.
+"""A variant's answers read back from its batch files: records, errors, checks.
 
 The files are the truth (as for ``batch run``'s resume): the report is built from what they
 hold, so a re-run that sends nothing reports the same. Time to the first token is not in a
@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from deepseek_cli.compare.results import Answer, Item, Variant
+from deepseek_cli.compare.results import Answer, Item
 from deepseek_cli.errors import LocalIOError
 from deepseek_cli.safefile import MiB, TooLarge, read_limited
 
@@ -72,10 +72,17 @@ def answers_of(
                 passed=tuple(check.passes(text) for check in item.checks),
             )
         elif (failure := errors.get(item.id)) is not None:
-            error = failure.get("error")
-            message = error.get("message") if isinstance(error, dict) else None
-            answers[item.id] = Answer(None, error=str(message or "failed"))
+            answers[item.id] = Answer(None, error=error_text(failure))
     return answers
+
+
+def error_text(record: dict[str, Any]) -> str:
+    """What an error record (``{"id", "error": {kind, status, code, message}}``) says went
+    wrong: its message, else its kind."""
+    error = record.get("error")
+    if isinstance(error, dict):
+        return str(error.get("message") or error.get("kind") or "error")
+    return error if isinstance(error, str) else "error"
 
 
 def checked(items: Sequence[Item], answers: dict[str, Answer]) -> dict[str, Answer]:
@@ -88,21 +95,6 @@ def checked(items: Sequence[Item], answers: dict[str, Answer]) -> dict[str, Answ
         if answer is not None:
             done[item.id] = answer
     return done
-
-
-def projected(variant: Variant, total_lines: int) -> dict[str, float]:
-    """The whole input at the variant's observed cost per answered item, per currency; no
-    currency when no answer has a known cost (unknown is not zero)."""
-    spent: dict[str, float] = {}
-    count: dict[str, int] = {}
-    for answer in variant.answers.values():
-        cost = answer.cost
-        if answer.text is None or cost is None:
-            continue
-        currency = str(cost.get("currency"))
-        spent[currency] = spent.get(currency, 0.0) + float(cost.get("amount") or 0.0)
-        count[currency] = count.get(currency, 0) + 1
-    return {c: spent[c] / count[c] * total_lines for c in spent}
 
 
 def _int(value: Any) -> int | None:

@@ -130,7 +130,11 @@ def _rank(item_id: str) -> bytes:
 
 def write_batch_input(path: Path, compare_input: CompareInput) -> None:
     """The variants' input file, rewritten only when it changed (a re-run leaves it be)."""
-    data = b"".join(line + b"\n" for line in compare_input.lines)
+    write_if_changed(path, b"".join(line + b"\n" for line in compare_input.lines))
+
+
+def write_if_changed(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically, unless the file holds exactly that already."""
     try:
         if path.read_bytes() == data:
             return

@@ -16,7 +16,9 @@ import random
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from deepseek_cli.compare.collect import error_text
 from deepseek_cli.compare.results import Item, Outcome, Variant, Verdict
 
 SEED = "deepseek-compare-1"
@@ -86,7 +88,7 @@ def outcome(said: str, variant_is_a: bool) -> Outcome:
     return "win" if (word == "a") == variant_is_a else "loss"
 
 
-def verdicts(asked: Sequence[Question], records: dict[str, dict[str, object]]) -> list[Verdict]:
+def verdicts(asked: Sequence[Question], records: dict[str, dict[str, Any]]) -> list[Verdict]:
     """The verdicts the judge's output records hold (``error`` where the call failed)."""
     found = []
     for question in asked:
@@ -95,7 +97,8 @@ def verdicts(asked: Sequence[Question], records: dict[str, dict[str, object]]) -
             continue
         answer = record.get("answer")
         if not isinstance(answer, str):
-            found.append(Verdict(question.item, question.variant, "error", _short(record)))
+            said = error_text(record)[:80]
+            found.append(Verdict(question.item, question.variant, "error", said))
             continue
         said = answer.strip()
         found.append(
@@ -104,10 +107,3 @@ def verdicts(asked: Sequence[Question], records: dict[str, dict[str, object]]) -
             )
         )
     return found
-
-
-def _short(record: dict[str, object]) -> str:
-    error = record.get("error")
-    if isinstance(error, dict):
-        return str(error.get("message") or error.get("kind") or "error")[:80]
-    return "error"

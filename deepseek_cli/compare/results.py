@@ -47,9 +47,6 @@ class Variant:
     label: str  # as the user wrote it: "intl:deepseek-v4-pro@no-think", "baseline"
     kind: VariantKind
     answers: dict[str, Answer] = field(default_factory=dict)  # by item id
-    # The whole input (not only the sample) at this variant's observed cost per answered
-    # item, per currency; empty when nothing has a known cost.
-    projected: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -24,20 +24,20 @@ from typing import Any
 
 from deepseek_cli.batch import job
 from deepseek_cli.batch.budget import MaxCost
-from deepseek_cli.batch.writer import OutputChoice
+from deepseek_cli.batch.writer import OutputChoice, default_errors_path
 from deepseek_cli.compare import collect, judge
 from deepseek_cli.compare.baseline import read_baseline
-from deepseek_cli.compare.inputs import read_input, write_batch_input
+from deepseek_cli.compare.inputs import read_input, write_batch_input, write_if_changed
 from deepseek_cli.compare.results import Answer, Comparison, Item, Judging, Variant
 from deepseek_cli.compare.variants import VariantSpec, parse_variant, parse_variants
 from deepseek_cli.config import settings as settings_module
 from deepseek_cli.config.profiles import profile_names
 from deepseek_cli.config.settings import RequestFlags, Settings
-from deepseek_cli.errors import ExitCode, LocalIOError, UsageError
+from deepseek_cli.errors import CliError, ExitCode, LocalIOError, UsageError
 from deepseek_cli.ledger import calls as ledger_calls
 from deepseek_cli.ledger import store as ledger
 from deepseek_cli.render import stderr as say
-from deepseek_cli.safefile import ensure_private_dir, write_atomic
+from deepseek_cli.safefile import ensure_private_dir
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def compare(flags: RequestFlags, options: CompareOptions) -> Comparison:
     if baseline is not None and baseline.unknown_ids:
         say.notice(f"--baseline: {baseline.unknown_ids:,} line(s) for ids not in the input")
 
-    runner = _Runner(flags, options, base, directory)
+    runner = _Runner(flags, options, base)
     variants: list[Variant] = []
     if baseline is not None:
         answers = collect.checked(found.items, baseline.answers)
@@ -95,9 +95,6 @@ def compare(flags: RequestFlags, options: CompareOptions) -> Comparison:
         say.notice(f"variant {number} of {len(specs)}: {spec.text}")
         output = runner.run(spec, batch_input, directory / f"{spec.slug}.jsonl")
         variants.append(Variant(spec.text, "model", runner.answers(found.items, output)))
-    for variant in variants:
-        if variant.kind == "model":
-            variant.projected = collect.projected(variant, found.total)
     judging = None
     if judge_spec is not None:
         judging = _judge(runner, judge_spec, found.items, variants, directory)
@@ -109,22 +106,18 @@ def compare(flags: RequestFlags, options: CompareOptions) -> Comparison:
 class _Runner:
     """Runs batch jobs for the comparison and reads their files back."""
 
-    def __init__(
-        self, flags: RequestFlags, options: CompareOptions, base: Settings, directory: Path
-    ) -> None:
+    def __init__(self, flags: RequestFlags, options: CompareOptions, base: Settings) -> None:
         self.flags = flags
         self.options = options
         self.base = base
-        self.directory = directory
         self.outputs: list[Path] = []  # every job's output, for the shared budget
 
     def run(self, spec: VariantSpec, batch_input: Path, output: Path) -> Path:
         """One job to the end; one whose items failed (exit 4) is still compared."""
         self.outputs.append(output)
-        errors = output.with_name(output.name.removesuffix(".jsonl") + ".errors.jsonl")
         run_options = job.RunOptions(
             input=str(batch_input),
-            files=OutputChoice(output, errors),
+            files=OutputChoice(output),  # errors: OUTPUT.errors.jsonl, as batch run names it
             stream=self.options.stream,
             max_cost=self._budget_left(spec, output),
             **self.options.limits,
@@ -138,17 +131,15 @@ class _Runner:
         return output
 
     def answers(self, items: Sequence[Item], output: Path) -> dict[str, Answer]:
-        errors = output.with_name(output.name.removesuffix(".jsonl") + ".errors.jsonl")
         batch_id = job.batch_id_of(output)
         ttft = {} if batch_id is None else self._ttft(batch_id)
-        return collect.answers_of(
-            items, collect.read_records(output), collect.read_records(errors), ttft
-        )
+        errors = collect.read_records(default_errors_path(output))
+        return collect.answers_of(items, collect.read_records(output), errors, ttft)
 
     def _ttft(self, batch_id: str) -> dict[str, int]:
         try:
             return ledger_calls.batch_ttft(self.base.ledger_path, batch_id)
-        except Exception as exc:  # a report without ttft is still a report
+        except CliError as exc:  # a report without ttft is still a report
             say.warning(f"time to first token unknown: {exc}")
             return {}
 
@@ -191,12 +182,10 @@ def _judge(
         return judging
     say.notice(f"judge {spec.text}: {len(asked):,} question(s) against {reference.label}")
     questions = directory / "judge.input.jsonl"
-    data = b"".join(q.line + b"\n" for q in asked)
-    if not questions.exists() or questions.read_bytes() != data:
-        write_atomic(questions, data)
+    write_if_changed(questions, b"".join(q.line + b"\n" for q in asked))
     output = runner.run(spec, questions, directory / "judge.jsonl")
     records = collect.read_records(output)
-    errors = collect.read_records(output.with_name("judge.errors.jsonl"))
+    errors = collect.read_records(default_errors_path(output))
     judging.verdicts = judge.verdicts(asked, {**errors, **records})
     for question in asked:
         cost = records.get(question.id, {}).get("cost")

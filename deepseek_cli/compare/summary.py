@@ -48,7 +48,9 @@ class VariantSummary:
     cost: dict[str, float] = field(default_factory=dict)  # per currency, known costs only
     unpriced: int = 0  # answered items whose cost is unknown
     cost_per_item: dict[str, float] = field(default_factory=dict)  # per priced answered item
-    projected: dict[str, float] = field(default_factory=dict)  # the whole input
+    # The whole input (not only the sample) at the observed cost per priced answered item,
+    # per currency; empty when nothing has a known cost.
+    projected: dict[str, float] = field(default_factory=dict)
     judge: JudgeCounts | None = None  # None: no judge, or this is the reference
 
 
@@ -99,7 +101,7 @@ def _summary(c: Comparison, variant: Variant) -> VariantSummary:
         cost=cost,
         unpriced=unpriced,
         cost_per_item=per_item,
-        projected=dict(variant.projected),
+        projected={currency: cost * c.total_lines for currency, cost in per_item.items()},
         judge=_judge(c.judging, variant.label),
     )
 
