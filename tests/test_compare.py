@@ -276,7 +276,7 @@ def test_piped_stdout_is_a_plain_table_and_json_is_the_report(cli, models):
 
 
 def test_help_shows_the_judge_prompt_as_sent(cli):
-    from deepseek_cli.compare.judge import JUDGE_PROMPT
+    from deepseek_cli.compare.prompt import JUDGE_PROMPT
 
     r = cli.run("compare", "--help")
     assert r.code == 0, r.stderr

@@ -10,7 +10,7 @@ import typer
 from deepseek_cli.cli.batch import options as opts
 from deepseek_cli.cli.boundary import guarded
 from deepseek_cli.cli.options import option, option_group, request_options
-from deepseek_cli.compare.judge import JUDGE_PROMPT
+from deepseek_cli.compare.prompt import JUDGE_PROMPT
 
 if TYPE_CHECKING:
     from deepseek_cli.config.settings import RequestFlags

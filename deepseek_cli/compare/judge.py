@@ -19,28 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from deepseek_cli.compare.collect import error_text
+from deepseek_cli.compare.prompt import JUDGE_PROMPT
 from deepseek_cli.compare.results import Item, Outcome, Variant, Verdict
 
 SEED = "deepseek-compare-1"
-JUDGE_PROMPT = """\
-You are judging two answers to the same question. Decide which answer is better: more
-correct first, then more complete and clear. Reply with one word only: A if answer A is
-better, B if answer B is better, or tie if they are equally good.
-
-Question:
-<<<
-{question}
->>>
-
-Answer A:
-<<<
-{a}
->>>
-
-Answer B:
-<<<
-{b}
->>>"""
 _VERDICT = re.compile(r"^\W*(?:verdict\W*)?(a|b|tie)\W*$", re.IGNORECASE)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from deepseek_cli.compare.judge import JUDGE_PROMPT
+from deepseek_cli.compare.prompt import JUDGE_PROMPT
 from deepseek_cli.compare.report_json import report_json
 from deepseek_cli.compare.report_md import report_md
 from deepseek_cli.compare.results import Comparison
